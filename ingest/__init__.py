@@ -1,0 +1,1 @@
+"""Ingest stage: turn files on disk into documents and chunks, and keep the index in step with them."""

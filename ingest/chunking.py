@@ -1,0 +1,190 @@
+"""Structure-aware chunking: split at headings, numbered paragraphs and table headers, sized in word pieces.
+
+Every chunk's text is an exact slice of one page's text, so any sentence quoted from it is verbatim.
+Headings and table headers travel with their chunks as `context`, which is embedded and searched but never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from sendbot.models import Chunk, Document
+from sendbot.text import split_sentences
+
+TokenCounter = Callable[[list[str]], list[int]]
+
+MIN_TOKENS_BEFORE_SOFT_BREAK = 60
+MAX_CONTEXT_TOKENS = 50
+
+_NUMBERED = re.compile(r"^(?:\d{1,3}[.)]|\(?[a-z]\)|Question \d+|Q\d+)\s")
+_BULLET = re.compile(r"^[\u2022\u00b7\u25aa\u25cf*-]\s")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, heading or table row of one page, as offsets into the page text."""
+
+    start: int
+    end: int
+    kind: str  # "heading" | "numbered" | "paragraph" | "row"
+    header: str = ""  # for table rows: the table's header row
+
+
+def chunk_document(doc: Document, count_tokens: TokenCounter, max_tokens: int = 200, overlap_sentences: int = 1) -> list[Chunk]:
+    """Cut a document into chunks that fit MiniLM's window with their context, keeping headings with their text."""
+    pieces: list[tuple[int, str, int, int, str]] = []  # (page, section, start, end, table header)
+    section = ""
+    for page in doc.pages:
+        blocks = parse_blocks(page.text)
+        sizes = count_tokens([page.text[b.start : b.end] for b in blocks]) if blocks else []
+        for span, new_section in _pack(page.text, blocks, sizes, count_tokens, max_tokens, overlap_sentences, section):
+            section = new_section
+            pieces.append((page.number, section, *span))
+    short_title = " ".join(doc.title.split()[:12])
+    contexts = [" | ".join(x for x in (short_title, sec, header) if x) for _, sec, _, _, header in pieces]
+    context_sizes = count_tokens(contexts) if contexts else []
+    chunks = []
+    for ordinal, ((page_no, sec, start, end, _), context, size) in enumerate(zip(pieces, contexts, context_sizes)):
+        if size > MAX_CONTEXT_TOKENS:
+            context = context[: int(len(context) * MAX_CONTEXT_TOKENS / size)]
+        page_text = _page(doc, page_no)
+        chunks.append(
+            Chunk(
+                id=f"{doc.source}:{doc.sha256[:12]}:{ordinal:04d}",
+                source=doc.source,
+                sha256=doc.sha256,
+                ordinal=ordinal,
+                page=page_no if doc.paged else None,
+                section=sec,
+                text=page_text[start:end],
+                context=context,
+                title=doc.title,
+                date=doc.date,
+                period=doc.period,
+                kind=doc.kind,
+                publisher=doc.publisher,
+            )
+        )
+    return chunks
+
+
+def _page(doc: Document, number: int) -> str:
+    return next(p.text for p in doc.pages if p.number == number)
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """Classify each non-empty line of a page as heading, numbered paragraph, paragraph or table row."""
+    lines: list[tuple[int, int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lead = len(line) - len(line.lstrip())
+            lines.append((offset + lead, offset + lead + len(stripped), stripped))
+        offset += len(line) + 1
+    candidates = [looks_like_heading(line) for _, _, line in lines]
+    blocks: list[Block] = []
+    header = ""
+    for i, (start, end, line) in enumerate(lines):
+        if "\t" in line:
+            if not (blocks and blocks[-1].kind == "row"):
+                header = line.replace("\t", " | ")  # the first row of a table is its header
+            blocks.append(Block(start, end, "row", header))
+            continue
+        next_is_candidate = i + 1 < len(lines) and candidates[i + 1]
+        if candidates[i] and (not next_is_candidate or line.isupper()):
+            blocks.append(Block(start, end, "heading"))
+        elif _NUMBERED.match(line):
+            blocks.append(Block(start, end, "numbered"))
+        else:
+            blocks.append(Block(start, end, "paragraph"))
+    return blocks
+
+
+def looks_like_heading(line: str) -> bool:
+    """A short line without closing punctuation, starting with a capital: a heading if a paragraph follows."""
+    words = line.split()
+    return (
+        len(line) <= 160
+        and 1 <= len(words) <= 24
+        and not line.endswith((".", ",", ";", ":"))
+        and not _BULLET.match(line)
+        and not _NUMBERED.match(line)
+        and (line[0].isupper() or line[0].isdigit())
+        and "\t" not in line
+    )
+
+
+def _pack(text: str, blocks: list[Block], sizes: list[int], count_tokens: TokenCounter,
+          max_tokens: int, overlap: int, section: str) -> Iterator[tuple[tuple[int, int, str], str]]:
+    """Group a page's blocks into chunk spans; yields ((start, end, table header), section)."""
+    start = end = None
+    used = 0
+    table: str | None = None  # header of the table the open chunk is in, None outside tables
+    for block, size in zip(blocks, sizes):
+        block_table = block.header if block.kind == "row" else None
+        hard_break = block.kind == "heading" or block_table != table
+        soft_break = block.kind == "numbered" and used >= MIN_TOKENS_BEFORE_SOFT_BREAK
+        if start is not None and (hard_break or soft_break or used + size > max_tokens):
+            yield (start, end, table or ""), section
+            if not (hard_break or soft_break) and overlap and block.kind != "row":
+                start, used = _overlap_start(text, start, end, overlap, count_tokens)
+            else:
+                start, used = None, 0
+        if block.kind == "heading":
+            section = text[block.start : block.end]
+        table = block_table
+        if size > max_tokens:
+            for piece in _split_long(text, block, count_tokens, max_tokens, overlap):
+                yield (*piece, table or ""), section
+            start, used = None, 0
+            continue
+        start = block.start if start is None else start
+        end = block.end
+        used += size
+    if start is not None:
+        yield (start, end, table or ""), section
+
+
+def _overlap_start(text: str, start: int, end: int, overlap: int, count_tokens: TokenCounter) -> tuple[int, int]:
+    """Where the next chunk starts so that it repeats the last `overlap` sentences of the previous one."""
+    spans = split_sentences(text[start:end])
+    if len(spans) <= overlap:
+        return None, 0
+    first = spans[-overlap]
+    carried = text[start + first.start : end]
+    return start + first.start, count_tokens([carried])[0]
+
+
+def _split_long(text: str, block: Block, count_tokens: TokenCounter, max_tokens: int, overlap: int) -> Iterator[tuple[int, int]]:
+    """Windows of whole sentences (or, for a run-on sentence, of words) that each fit in max_tokens."""
+    units = [(block.start + s.start, block.start + s.end) for s in split_sentences(text[block.start : block.end])]
+    sizes = count_tokens([text[a:b] for a, b in units])
+    pieces: list[tuple[int, int, int]] = []
+    for (a, b), size in zip(units, sizes):
+        if size <= max_tokens:
+            pieces.append((a, b, size))
+            continue
+        words = [(a + m.start(), a + m.end()) for m in re.finditer(r"\S+", text[a:b])]
+        word_sizes = count_tokens([text[x:y] for x, y in words])
+        begin, used = None, 0
+        for (x, y), w in zip(words, word_sizes):
+            if begin is not None and used + w > max_tokens:
+                pieces.append((begin, last, used))
+                begin, used = None, 0
+            begin = x if begin is None else begin
+            last, used = y, used + w
+        if begin is not None:
+            pieces.append((begin, last, used))
+    i = 0
+    while i < len(pieces):
+        j, used = i, 0
+        while j < len(pieces) and (j == i or used + pieces[j][2] <= max_tokens):
+            used += pieces[j][2]
+            j += 1
+        yield pieces[i][0], pieces[j - 1][1]
+        if j >= len(pieces):
+            break
+        i = max(i + 1, j - overlap)

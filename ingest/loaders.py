@@ -1,0 +1,257 @@
+"""Read .txt, .md, .html, .pdf and .docx files into `Document`s with normalised text per page.
+
+Every failure is raised as `LoadError` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+from sendbot.config import SUPPORTED_SUFFIXES
+from sendbot.models import Document, Page
+from sendbot.text import normalise_text
+
+
+class LoadError(Exception):
+    """A file that cannot be ingested; the message says why and what to do."""
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash that decides whether a file changed since it was last ingested."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = None) -> Document:
+    """Load one file with the metadata from its folder's manifest.json, else from the document itself."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(f"unsupported file type '{suffix or 'no extension'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    size_mb = path.stat().st_size / 1e6
+    if size_mb > max_file_mb:
+        raise LoadError(f"file is {size_mb:.0f} MB, over the {max_file_mb:g} MB limit (raise SENDBOT_MAX_FILE_MB to allow it)")
+    if path.stat().st_size == 0:
+        raise LoadError("file is empty")
+    reader = {".pdf": _read_pdf, ".docx": _read_docx, ".html": _read_html, ".htm": _read_html, ".md": _read_markdown}
+    pages, own = reader.get(suffix, _read_plain)(path)
+    pages = tuple(Page(p.number, normalise_text(p.text)) for p in pages)
+    if not any(p.text for p in pages):
+        hint = " (a scanned PDF needs OCR first)" if suffix == ".pdf" else ""
+        raise LoadError(f"no text could be extracted{hint}")
+    listed = _manifest_entry(path)
+    meta = {**own, **{k: v for k, v in listed.items() if v}}
+    first_text = next(p.text for p in pages if p.text)
+    title = meta.get("title") or _first_line(first_text) or path.stem
+    # A manifest that lists the file is trusted, a null date included; otherwise the first date in the text.
+    stated_date = (listed.get("date") or "") if "date" in listed else meta.get("date") or _date_in(first_text[:1500])
+    return Document(
+        source=path.name,
+        path=str(path.resolve()),
+        sha256=sha256 or file_sha256(path),
+        title=title,
+        date=stated_date,
+        period=meta.get("period") or "",
+        publisher=meta.get("publisher") or "",
+        kind=meta.get("kind") or _guess_kind(path, title),
+        pages=pages,
+        paged=suffix == ".pdf",
+    )
+
+
+def _manifest_entry(path: Path) -> dict:
+    manifest = path.parent / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    try:
+        entry = json.loads(manifest.read_text(encoding="utf-8")).get(path.name) or {}
+    except (ValueError, UnicodeDecodeError) as error:
+        raise LoadError(f"{manifest} is not valid JSON ({error}); fix or remove it") from None
+    return entry
+
+
+def decode_text(raw: bytes) -> str:
+    """Decode text files written as UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if b"\x00" in raw[:4096]:
+        raise LoadError("looks like a binary file, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise LoadError("text is neither UTF-8 nor Windows-1252; re-save it as UTF-8") from None
+
+
+def _read_plain(path: Path) -> tuple[list[Page], dict]:
+    return [Page(1, decode_text(path.read_bytes()))], {}
+
+
+_MD_INLINE = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"<li[^>]*>"), "\u2022 "),
+    (re.compile(r"</?(p|ul|ol|li|br|div|span|strong|em|b|i|u|a)\b[^>]*>", re.I), " "),
+]
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of Markdown: markup removed, headings and list items kept on their own lines."""
+    lines = []
+    for line in markdown.splitlines():
+        heading = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            lines.extend(["", heading.group(1), ""])
+            continue
+        line = re.sub(r"^(\s*)[-*+]\s+", "\\1\u2022 ", line)
+        for pattern, replacement in _MD_INLINE:
+            line = pattern.sub(replacement, line)
+        if "\t" in line:
+            line = "\t".join(re.sub(r" {2,}", " ", cell).strip() for cell in line.split("\t"))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _read_markdown(path: Path) -> tuple[list[Page], dict]:
+    return [Page(1, markdown_to_text(decode_text(path.read_bytes())))], {}
+
+
+_HTML_NOISE = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "svg", "iframe", "template", "button"]
+_HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt", "dd", "blockquote", "pre", "caption"]
+
+
+def _read_html(path: Path) -> tuple[list[Page], dict]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(decode_text(path.read_bytes()), "lxml")
+    meta = {}
+    if soup.title and soup.title.get_text(strip=True):
+        meta["title"] = soup.title.get_text(" ", strip=True)
+    for name in ("date", "dc.date", "article:published_time"):
+        tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
+        if tag and tag.get("content"):
+            meta["date"] = _iso_date(tag["content"][:10]) or ""
+    for tag in soup(_HTML_NOISE):
+        tag.decompose()
+    for tag in soup.select('[role=navigation], [aria-hidden=true], [hidden], .breadcrumb, .breadcrumbs, .cookie-banner, #cookie-banner'):
+        tag.decompose()
+    main = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.find("article") or soup.body or soup
+    lines = []
+    for block in main.find_all(_HTML_BLOCKS):
+        if block.find_parent(_HTML_BLOCKS) is not None and block.name != "tr":
+            continue  # nested blocks are read with their parent
+        if block.name == "tr":
+            cells = [c.get_text(" ", strip=True) for c in block.find_all(["th", "td"], recursive=False)]
+            lines.append("\t".join(cells))
+            continue
+        text = block.get_text(" ", strip=True)
+        if text:
+            prefix = "\u2022 " if block.name == "li" else ""
+            lines.extend(["", prefix + text, ""] if block.name.startswith("h") else [prefix + text])
+    if not lines:
+        lines = [main.get_text("\n", strip=True)]
+    return [Page(1, "\n".join(lines))], meta
+
+
+def _read_pdf(path: Path) -> tuple[list[Page], dict]:
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    from ingest.pdf_text import join_pdf_lines
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError("PDF is password-protected; save an unprotected copy and ingest that")
+        raw_pages = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata or {}).get("/Title") or ""
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
+        raise LoadError(f"not a readable PDF (damaged or truncated: {error})") from None
+    except Exception as error:  # pypdf raises a wide range of errors on damaged files
+        if "crypt" in str(error).lower() or "AES" in str(error):
+            raise LoadError(f"PDF is encrypted and cannot be opened ({error})") from None
+        raise LoadError(f"not a readable PDF ({type(error).__name__}: {error})") from None
+    pages = join_pdf_lines([normalise_text(t) for t in raw_pages])
+    return [Page(i + 1, text) for i, text in enumerate(pages)], {"title": str(title).strip()}
+
+
+def _read_docx(path: Path) -> tuple[list[Page], dict]:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+    except Exception as error:
+        raise LoadError(f"not a readable Word document ({type(error).__name__}: {error})") from None
+    lines = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            text = item.text.strip()
+            style = (item.style.name if item.style is not None else "").lower()
+            if text and (style.startswith("heading") or style == "title"):
+                lines.extend(["", text, ""])
+            elif text:
+                lines.append(("\u2022 " if "list" in style else "") + text)
+        elif isinstance(item, Table):
+            for row in item.rows:
+                cells = []
+                for cell in row.cells:
+                    value = " ".join(cell.text.split())
+                    if not cells or value != cells[-1]:  # merged cells repeat their text
+                        cells.append(value)
+                lines.append("\t".join(cells))
+    props = document.core_properties
+    meta = {"title": props.title or "", "publisher": props.author or ""}
+    return [Page(1, "\n".join(lines))], meta
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:150]
+    return ""
+
+
+_MONTH_NAMES = "January February March April May June July August September October November December".split()
+_DATE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(_MONTH_NAMES) + r")\s+(\d{4})\b")
+
+
+def _date_in(text: str) -> str:
+    match = _DATE.search(text)
+    if not match:
+        return ""
+    return _iso_date(f"{match.group(3)}-{_MONTH_NAMES.index(match.group(2)) + 1:02d}-{int(match.group(1)):02d}")
+
+
+def _iso_date(value: str) -> str:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date().isoformat()
+    except ValueError:
+        return ""
+
+
+def _guess_kind(path: Path, title: str) -> str:
+    name = f"{path.stem} {title}".lower()
+    for word, kind in (("minutes", "minutes"), ("agenda", "agenda and reports"), ("report", "report"),
+                       ("agm", "meeting questions and answers"), ("newsletter", "forum update"), ("update", "forum update")):
+        if word in name:
+            return kind
+    return "web page" if path.suffix.lower() in (".html", ".htm") else "document"

@@ -1,0 +1,58 @@
+"""Rebuild paragraphs from PDF text lines: undo line wrapping and repair words hyphenated across lines."""
+
+from __future__ import annotations
+
+import re
+
+_BLOCK_START = re.compile(r"^(?:[\u2022\u00b7\u25aa\u25cf\u2013*-]\s|\d{1,3}[.)]\s|\(?[a-z]{1,3}\)\s|[A-Z][A-Z &'/-]{3,}$)")
+_HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
+_WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+
+
+def join_pdf_lines(pages: list[str]) -> list[str]:
+    """Join wrapped lines into paragraphs on each page; one paragraph per line in the result."""
+    vocabulary = {w.lower() for page in pages for w in _WORDS.findall(page)}
+    return [_join_page(page, vocabulary) for page in pages]
+
+
+def _join_page(page: str, vocabulary: set[str]) -> str:
+    lines = [line for line in page.split("\n") if line.strip()]
+    if not lines:
+        return ""
+    widths = sorted(len(line) for line in lines)
+    full = widths[int(len(widths) * 0.9)] if len(widths) > 4 else widths[-1]
+    paragraphs: list[list[str]] = []
+    for line in lines:
+        if paragraphs and _continues(paragraphs[-1][-1], line, full):
+            paragraphs[-1].append(line)
+        else:
+            paragraphs.append([line])
+    return "\n".join(_glue(paragraph, vocabulary) for paragraph in paragraphs)
+
+
+def _continues(previous: str, line: str, full: int) -> bool:
+    """True when `line` wraps on from the line `previous` rather than starting a new block."""
+    if _BLOCK_START.match(line) or len(previous) < 0.7 * full:  # a short line ends its paragraph
+        return False
+    if previous.endswith(":"):
+        return False
+    if previous.endswith((".", "?", "!")) and line[:1].isupper():
+        return len(previous) >= 0.9 * full  # the sentence ended exactly at the margin
+    return True
+
+
+def _glue(lines: list[str], vocabulary: set[str]) -> str:
+    text = lines[0]
+    for line in lines[1:]:
+        match = _HYPHEN_END.search(text)
+        if match:
+            first = re.match(r"[A-Za-z]*", line).group()
+            joined = (match.group(1) + first).lower()
+            hyphenated = f"{match.group(1)}-{first}".lower()
+            if first and line[0].islower() and joined in vocabulary and hyphenated not in vocabulary:
+                text = text[:-1] + line  # a word split by the line break: drop the hyphen
+            else:
+                text += line  # a real hyphen that fell at the end of the line
+        else:
+            text += " " + line
+    return text

@@ -1,0 +1,108 @@
+"""Bring the index in step with files on disk: add new files, replace changed ones, skip the rest, report each."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from index.embedder import count_tokens, get_embedder
+from index.keyword import KeywordIndex
+from index.store import Store
+from ingest.chunking import chunk_document
+from ingest.loaders import LoadError, file_sha256, load_document
+from sendbot.config import Settings
+from sendbot.models import FileResult, IngestReport
+
+NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Files to ingest under the given paths (folders are searched recursively), and paths that do not exist."""
+    found: list[Path] = []
+    missing: list[FileResult] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and not _ignored(p, path))
+        elif path.is_file():
+            found.append(path)
+        else:
+            missing.append(FileResult(path.name, str(path), "failed", reason="no such file or folder"))
+    return list(dict.fromkeys(p.resolve() for p in found)), missing
+
+
+def _ignored(path: Path, root: Path) -> bool:
+    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+    return hidden or path.name.lower() in NOT_DOCUMENTS
+
+
+def ingest(paths: list[Path], settings: Settings, prune: bool = False,
+           progress: Callable[[str], None] | None = None, show_bar: bool = False) -> IngestReport:
+    """Ingest files: each changed file's chunks go in whole or not at all; bad files are reported, not fatal."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    store = Store(settings.data_dir)
+    store.collect_garbage()
+    files, missing = discover(paths)
+    report = IngestReport(files=list(missing))
+    seen: dict[str, Path] = {}
+    changed = False
+    with tqdm(total=len(files), unit="file", desc="Ingesting", disable=not show_bar, leave=False) as bar:
+        for path in files:
+            bar.set_postfix_str(path.name[:40])
+            result = _ingest_file(path, store, settings, seen)
+            changed |= result.status in ("added", "updated")
+            report.files.append(result)
+            if progress:
+                progress(_describe(result))
+            bar.update()
+    if prune:
+        for source, record in list(store.files.items()):
+            if not Path(record.path).exists():
+                store.remove_document(source)
+                report.files.append(FileResult(source, record.path, "removed", record.chunks))
+                changed = True
+    rebuild_keyword_index(store, settings, force=changed)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_file(path: Path, store: Store, settings: Settings, seen: dict[str, Path]) -> FileResult:
+    source = path.name
+    if source in seen:
+        return FileResult(source, str(path), "failed", reason=f"another file with this name was ingested from {seen[source]}; rename one of them")
+    seen[source] = path
+    try:
+        sha = file_sha256(path)
+        record = store.files.get(source)
+        if record and record.sha256 == sha:
+            return FileResult(source, str(path), "unchanged", record.chunks)
+        doc = load_document(path, settings.max_file_mb, sha)
+        chunks = chunk_document(doc, count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
+        vectors = get_embedder().encode([c.search_text for c in chunks])
+        store.put_document(doc, chunks, vectors)
+        return FileResult(source, str(path), "updated" if record else "added", len(chunks))
+    except LoadError as error:
+        return FileResult(source, str(path), "failed", reason=str(error))
+    except OSError as error:
+        return FileResult(source, str(path), "failed", reason=f"could not read the file ({error.strerror or error})")
+    except Exception as error:  # one bad file must never stop the others
+        return FileResult(source, str(path), "failed", reason=f"unexpected {type(error).__name__}: {error}")
+
+
+def _describe(result: FileResult) -> str:
+    if result.status == "failed":
+        return f"FAILED {result.path}: {result.reason}"
+    return f"{result.status:>9} {result.source} ({result.chunks} chunks)"
+
+
+def rebuild_keyword_index(store: Store, settings: Settings, force: bool = False) -> KeywordIndex:
+    """The BM25 index for the live chunks, rebuilt when forced or when it is missing or stale."""
+    index = None if force else KeywordIndex.load(settings.bm25_dir)
+    if index is not None and index.fingerprint == store.fingerprint:
+        return index
+    chunks, _ = store.load_chunks()
+    index = KeywordIndex.build([c.id for c in chunks], [c.search_text for c in chunks], store.fingerprint)
+    index.save(settings.bm25_dir)
+    return index

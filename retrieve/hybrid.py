@@ -1,0 +1,100 @@
+"""Hybrid search: Chroma dense results and BM25 results fused by reciprocal rank, near-duplicates collapsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedder import Embedder
+from index.keyword import KeywordIndex
+from index.store import Store
+from retrieve.query import Query
+from sendbot.models import Chunk, Filters, Passage
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Passages for a query, plus the query vector (the answerer reuses it to score sentences)."""
+
+    passages: list[Passage]
+    query_vector: np.ndarray
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
+    """Fuse ranked id lists: each list adds 1/(k + rank) to an id's score (Cormack et al., 2009)."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def chroma_where(filters: Filters) -> dict | None:
+    """The Chroma metadata filter for document, kind and date-range restrictions."""
+    clauses: list[dict] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.kinds:
+        clauses.append({"kind": {"$in": list(filters.kinds)}})
+    if filters.date_from or filters.date_to:
+        clauses.append({"date_ord": {"$gt": 0}})
+    if filters.date_from:
+        clauses.append({"date_ord": {"$gte": int(filters.date_from.strftime("%Y%m%d"))}})
+    if filters.date_to:
+        clauses.append({"date_ord": {"$lte": int(filters.date_to.strftime("%Y%m%d"))}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class HybridRetriever:
+    """Searches the live chunks; holds them in memory with their vectors for fusion and de-duplication."""
+
+    def __init__(self, store: Store, keyword: KeywordIndex, embedder: Embedder, candidates: int = 30,
+                 rrf_k: int = 60, duplicate_similarity: float = 0.93) -> None:
+        self.store = store
+        self.keyword = keyword
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.duplicate_similarity = duplicate_similarity
+        self.chunks, self.vectors = store.load_chunks()
+        self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
+        self.keyword_rows = np.array([self.position.get(cid, -1) for cid in keyword.ids], dtype=np.int64)
+
+    def search(self, query: Query, k: int = 5, filters: Filters = Filters()) -> SearchResult:
+        """The top k distinct passages for the query within the filters."""
+        vector = self.embedder.encode([query.expanded or query.question])[0]
+        if not query.cleaned or not self.chunks:
+            return SearchResult([], vector)
+        dense = [cid for cid, _ in self.store.query(vector, self.candidates, chroma_where(filters)) if cid in self.position]
+        fused = reciprocal_rank_fusion([dense, self._keyword_ranking(query.expanded, filters)], self.rrf_k)
+        ordered = sorted(fused, key=lambda cid: -fused[cid])
+        similarities = self.vectors[[self.position[cid] for cid in ordered]] @ vector if ordered else np.zeros(0)
+        passages: list[Passage] = []
+        kept_rows: list[int] = []
+        for cid, similarity in zip(ordered, similarities):
+            row = self.position[cid]
+            if kept_rows and float(np.max(self.vectors[kept_rows] @ self.vectors[row])) >= self.duplicate_similarity:
+                continue  # a near-copy of a passage already chosen (repeated text across documents or pages)
+            kept_rows.append(row)
+            passages.append(Passage(self.chunks[row], score=fused[cid], similarity=float(similarity)))
+            if len(passages) == k:
+                break
+        return SearchResult(passages, vector)
+
+    def _keyword_ranking(self, text: str, filters: Filters) -> list[str]:
+        scores = self.keyword.scores(text)
+        if scores.size == 0:
+            return []
+        valid = self.keyword_rows >= 0
+        if filters.active:
+            valid &= np.array([row >= 0 and filters.admits(self.chunks[row]) for row in self.keyword_rows])
+        scores = np.where(valid & (scores > 0), scores, 0.0)
+        top = np.argsort(-scores)[: self.candidates]
+        return [self.keyword.ids[i] for i in top if scores[i] > 0]
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        """A live chunk by id."""
+        return self.chunks[self.position[chunk_id]]

@@ -1,0 +1,68 @@
+"""Turn a user's question into search text: drop instructions aimed at the bot, expand SEND acronyms both ways."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
+
+# Sentences that address the bot rather than the documents. They are removed before searching: the answer is
+# always built from the documents, so such text can never change what sendbot does.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instruction|rule|prompt|previous|above|guideline)s?\b"
+    r"|\b(system|hidden|initial)\s+prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bact as\b|\brole-?play\b"
+    r"|\b(respond|reply|answer|write|speak|talk)\b.{0,25}\b(only|as a|like a|in the style|in [A-Z]?[a-z]+ish)\b"
+    r"|\bfrom now on\b|\bnew instructions?\b|\bjailbreak\b|\bdeveloper mode\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question ready for search: the cleaned text and the text with acronym expansions appended."""
+
+    question: str
+    cleaned: str
+    expanded: str
+    injected: bool  # the question contained instructions aimed at the bot
+
+
+@functools.cache
+def glossary() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(acronym, expansions) pairs from glossary.tsv."""
+    entries = []
+    for line in GLOSSARY_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            acronym, expansions = line.split("\t")
+            entries.append((acronym.strip(), tuple(e.strip() for e in expansions.split("|"))))
+    return tuple(entries)
+
+
+def strip_instructions(question: str) -> tuple[str, bool]:
+    """The question without sentences that try to instruct the bot, and whether any were found."""
+    parts = re.split(r"(?<=[.!?:;])\s+|\n+", question)
+    kept = [p for p in parts if not _INSTRUCTION.search(p)]
+    if len(kept) == len(parts):
+        return question.strip(), False
+    return " ".join(kept).strip(), True
+
+
+def expand_acronyms(text: str) -> str:
+    """Append the expansions of acronyms in the text, and the acronyms of spelled-out terms."""
+    additions: list[str] = []
+    lowered = text.lower()
+    for acronym, expansions in glossary():
+        if re.search(rf"\b{re.escape(acronym)}s?\b", text, re.IGNORECASE):
+            additions.extend(expansions)
+        elif any(re.search(rf"\b{re.escape(e.lower())}\b", lowered) for e in expansions):
+            additions.append(acronym)
+    return text if not additions else f"{text} ({'; '.join(dict.fromkeys(additions))})"
+
+
+def prepare_query(question: str) -> Query:
+    """Clean and expand a question for both dense and keyword search."""
+    cleaned, injected = strip_instructions(" ".join(question.split()))
+    return Query(question=question, cleaned=cleaned, expanded=expand_acronyms(cleaned), injected=injected)

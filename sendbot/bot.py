@@ -1,0 +1,75 @@
+"""The assembled pipeline: one object that opens the index and answers questions, shared by the CLI, app and evals."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from answer.extractive import ExtractiveAnswerer
+from index.embedder import get_embedder
+from index.store import FileRecord, Store
+from ingest.pipeline import ingest, rebuild_keyword_index
+from retrieve.hybrid import HybridRetriever
+from retrieve.query import prepare_query
+from sendbot.config import Settings
+from sendbot.models import Answer, Filters, IngestReport, Passage
+
+
+class SendBot:
+    """Question answering over the index in `settings.data_dir`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = get_embedder()
+        self._lock = threading.Lock()
+        self.reload()
+
+    @classmethod
+    def open(cls, settings: Settings, progress: Callable[[str], None] | None = None, show_bar: bool = False) -> "SendBot":
+        """Open the index, ingesting the bundled corpus first when the data directory is empty."""
+        if not Store(settings.data_dir).files:
+            if progress:
+                progress(f"The index in {settings.data_dir} is empty: ingesting the bundled corpus from {settings.corpus_dir} first.")
+            ingest([settings.corpus_dir], settings, progress=progress, show_bar=show_bar)
+        return cls(settings)
+
+    def reload(self) -> None:
+        """Pick up what an ingest changed (new, updated or removed documents)."""
+        store = Store(self.settings.data_dir)
+        keyword = rebuild_keyword_index(store, self.settings)
+        retriever = HybridRetriever(store, keyword, self.embedder, self.settings.candidates, self.settings.rrf_k,
+                                    self.settings.duplicate_similarity)
+        answerer = ExtractiveAnswerer(self.embedder, retriever.chunks, self.settings.answer_sentences, self.settings.min_evidence)
+        with self._lock:
+            self.store, self.retriever, self.answerer = store, retriever, answerer
+
+    def retrieve(self, question: str, k: int | None = None, filters: Filters = Filters()) -> list[Passage]:
+        """The passages sendbot would answer from (for evals and debugging)."""
+        return self.retriever.search(prepare_query(question), k or self.settings.top_k, filters).passages
+
+    def ask(self, question: str, filters: Filters = Filters(), k: int | None = None) -> Answer:
+        """Answer a question from the documents, with citations, or refuse."""
+        retriever, answerer = self.retriever, self.answerer
+        query = prepare_query(question)
+        result = retriever.search(query, k or self.settings.top_k, filters)
+        return answerer.answer(query, result.passages, result.query_vector)
+
+    def documents(self) -> list[FileRecord]:
+        """The indexed documents, newest first (undated last)."""
+        return sorted(self.store.files.values(), key=lambda r: (r.date or "0000", r.title), reverse=True)
+
+    def ingest(self, paths: list[Path], prune: bool = False, progress: Callable[[str], None] | None = None) -> IngestReport:
+        """Ingest files and make them searchable straight away."""
+        report = ingest(paths, self.settings, prune=prune, progress=progress)
+        self.reload()
+        return report
+
+    def remove(self, source: str) -> bool:
+        """Remove a document from the index; False if it was not there."""
+        if source not in self.store.files:
+            return False
+        self.store.remove_document(source)
+        rebuild_keyword_index(self.store, self.settings, force=True)
+        self.reload()
+        return True

@@ -1,0 +1,92 @@
+"""All of sendbot's settings in one place: defaults, overridden by SENDBOT_* environment variables.
+
+CLI flags override these again by passing keyword arguments to `load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = PROJECT_DIR / "prompts"
+
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings; each field `name` can be set with the variable SENDBOT_<NAME>."""
+
+    data_dir: Path = PROJECT_DIR / "data"
+    corpus_dir: Path = PROJECT_DIR / "corpus"
+    # Chunking: MiniLM reads 256 word pieces; context (title and section) shares that window.
+    chunk_tokens: int = 200
+    chunk_overlap_sentences: int = 1
+    max_file_mb: float = 50.0
+    # Retrieval
+    top_k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    duplicate_similarity: float = 0.93
+    # Answering
+    answer_sentences: int = 3
+    # Refusal: the answer's best sentence must reach this evidence score (see `sendbot eval --calibrate`).
+    min_evidence: float = 0.42
+    # Gradio app
+    admin_password: str = ""
+    max_upload_mb: float = 20.0
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.data_dir / "files.json"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"
+
+
+def _coerce(value: str, current: object) -> object:
+    if isinstance(current, Path):
+        return Path(value).expanduser().resolve()
+    if isinstance(current, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from defaults, then SENDBOT_* variables, then explicit overrides (None is ignored)."""
+    settings = Settings()
+    from_env = {}
+    for field in fields(Settings):
+        raw = os.environ.get(f"SENDBOT_{field.name.upper()}")
+        if raw not in (None, ""):
+            try:
+                from_env[field.name] = _coerce(raw, getattr(settings, field.name))
+            except ValueError as error:
+                raise ValueError(f"SENDBOT_{field.name.upper()}={raw!r} is not valid: {error}") from None
+    settings = replace(settings, **from_env)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    for key in ("data_dir", "corpus_dir"):
+        if key in given:
+            given[key] = Path(given[key]).expanduser().resolve()
+    return replace(settings, **given)

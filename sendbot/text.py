@@ -1,0 +1,101 @@
+"""Text helpers shared by chunking, answering and the eval metrics."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_LIGATURES = {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00, 0xFB07)}
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_PUNCT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+
+
+def normalise_text(text: str) -> str:
+    """Repair extraction artefacts every format shares: ligatures, odd spaces, stray control characters."""
+    for lig, plain in _LIGATURES.items():
+        text = text.replace(lig, plain)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00ad", "").replace("\ufeff", "")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def fold(text: str) -> str:
+    """Case-, quote-, dash- and space-insensitive form used to compare phrases."""
+    return re.sub(r"\s+", " ", text.translate(_PUNCT).lower()).strip()
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence as character offsets into the text it came from."""
+
+    start: int
+    end: int
+
+
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "no", "e.g", "i.e", "etc", "st", "cllr", "approx", "vs", "nb", "incl", "para"}
+_SENTENCE_END = re.compile(r"[.!?][\"')\u2019\u201d]*\s+(?=[\"'(\u2018\u201c]?[A-Z0-9\u2022\u00b7-])|\s*(?=[\u2022\u00b7]\s?\S)")
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Split text into sentences: at line breaks, and at . ! ? before a capital (abbreviations kept whole)."""
+    spans: list[Span] = []
+    line_start = 0
+    for line in text.split("\n"):
+        start = line_start
+        line_start += len(line) + 1
+        pos = 0
+        for match in _SENTENCE_END.finditer(line):
+            if match.end() == 0:
+                continue  # a bullet at the very start of the line
+            word = re.search(r"([\w.]+)[.!?][\"')\u2019\u201d]*\s+$", line[pos : match.end()])
+            if word and word.group(1).lower() in _ABBREVIATIONS:
+                continue
+            if word and re.fullmatch(r"[A-Z]", word.group(1)):  # an initial such as "T. Reid"
+                continue
+            is_bullet = match.group().strip() == ""
+            _add_span(spans, line, start, pos, match.start() + (0 if is_bullet else 1))
+            pos = match.end()
+        _add_span(spans, line, start, pos, len(line))
+    return spans
+
+
+def _add_span(spans: list[Span], line: str, offset: int, start: int, end: int) -> None:
+    piece = line[start:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        spans.append(Span(offset + start + lead, offset + start + lead + len(stripped)))
+
+
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be been before being below between both but by
+    can could did do does doing down during each few for from further had has have having he her here hers him his how
+    i if in into is it its itself just me more most my no nor not now of off on once only or other our ours out over own
+    same she should so some such than that the their theirs them then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours
+    please tell know get got much many there's what's any will shall may might us being""".split()
+)
+
+_WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words of a text minus stop words: what lexical overlap is measured on."""
+    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) > 1]
+
+
+_MONTHS = "january february march april may june july august september october november december".split()
+_NUMBER = re.compile(r"£?\d[\d,]*(?:\.\d+)?%?")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers, money and percentages in a text, normalised ("1,993" and "1993" compare equal; ordinals dropped)."""
+    found = set()
+    for match in _NUMBER.finditer(fold(text)):
+        value = match.group().replace(",", "").lstrip("£").rstrip("%")
+        value = value.rstrip(".")
+        if value:
+            found.add(value)
+    return found
