@@ -54,6 +54,13 @@ def count_tokens(texts: list[str]) -> list[int]:
     return [len(e.ids) - 2 for e in _tokenizer().encode_batch(texts)]
 
 
+@functools.cache
+def known_words() -> frozenset[str]:
+    """Whole English words in MiniLM's vocabulary: a dictionary that ships with the model."""
+    vocab = (model_dir() / "vocab.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 2)
+
+
 class Embedder:
     """Unit-length MiniLM sentence embeddings, so a dot product is a cosine similarity."""
 

@@ -125,6 +125,8 @@ class Store:
         ]
         rows.sort(key=lambda row: (row[0].source, row[0].ordinal))
         chunks = [chunk for chunk, _ in rows]
+        if not rows:  # an empty index: reshape(0, -1) cannot infer the width
+            return [], np.zeros((0, 0), dtype=np.float32)
         vectors = np.asarray([vector for _, vector in rows], dtype=np.float32).reshape(len(rows), -1)
         return chunks, vectors
 

@@ -93,8 +93,8 @@ def parse_blocks(text: str) -> list[Block]:
                 header = line.replace("\t", " | ")  # the first row of a table is its header
             blocks.append(Block(start, end, "row", header))
             continue
-        next_is_candidate = i + 1 < len(lines) and candidates[i + 1]
-        if candidates[i] and (not next_is_candidate or line.isupper()):
+        next_is_paragraph = i + 1 < len(lines) and not candidates[i + 1] and _is_paragraph(lines[i + 1][2])
+        if candidates[i] and (next_is_paragraph or line.isupper()):
             blocks.append(Block(start, end, "heading"))
         elif _NUMBERED.match(line):
             blocks.append(Block(start, end, "numbered"))
@@ -110,11 +110,19 @@ def looks_like_heading(line: str) -> bool:
         len(line) <= 160
         and 1 <= len(words) <= 24
         and not line.endswith((".", ",", ";", ":"))
+        and not _TRAILING_FUNCTION_WORD.search(line)
         and not _BULLET.match(line)
         and not _NUMBERED.match(line)
         and (line[0].isupper() or line[0].isdigit())
         and "\t" not in line
     )
+
+
+def _is_paragraph(line: str) -> bool:
+    return len(line.split()) >= 8 or line.endswith((".", "?", "!", ":")) or bool(_BULLET.match(line) or _NUMBERED.match(line))
+
+
+_TRAILING_FUNCTION_WORD = re.compile(r"\b(and|or|of|the|a|an|to|for|with|in|on|by|from|at|as|is|are)$", re.I)
 
 
 def _pack(text: str, blocks: list[Block], sizes: list[int], count_tokens: TokenCounter,

@@ -36,7 +36,7 @@ def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = No
         raise LoadError(f"unsupported file type '{suffix or 'no extension'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
     size_mb = path.stat().st_size / 1e6
     if size_mb > max_file_mb:
-        raise LoadError(f"file is {size_mb:.0f} MB, over the {max_file_mb:g} MB limit (raise SENDBOT_MAX_FILE_MB to allow it)")
+        raise LoadError(f"file is {size_mb:.3g} MB, over the {max_file_mb:g} MB limit (raise SENDBOT_MAX_FILE_MB to allow it)")
     if path.stat().st_size == 0:
         raise LoadError("file is empty")
     reader = {".pdf": _read_pdf, ".docx": _read_docx, ".html": _read_html, ".htm": _read_html, ".md": _read_markdown}

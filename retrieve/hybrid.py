@@ -13,6 +13,9 @@ from retrieve.query import Query
 from sendbot.models import Chunk, Filters, Passage
 
 
+GUARANTEED_PER_SEARCH = 3
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """Passages for a query, plus the query vector (the answerer reuses it to score sentences)."""
@@ -69,8 +72,12 @@ class HybridRetriever:
         if not query.cleaned or not self.chunks:
             return SearchResult([], vector)
         dense = [cid for cid, _ in self.store.query(vector, self.candidates, chroma_where(filters)) if cid in self.position]
-        fused = reciprocal_rank_fusion([dense, self._keyword_ranking(query.expanded, filters)], self.rrf_k)
+        keyword = self._keyword_ranking(query.expanded, filters)
+        fused = reciprocal_rank_fusion([dense, keyword], self.rrf_k)
         ordered = sorted(fused, key=lambda cid: -fused[cid])
+        # Fusion favours passages both searches found; each search's own best few still deserve a look.
+        leaders = [cid for cid in dense[:GUARANTEED_PER_SEARCH] + keyword[:GUARANTEED_PER_SEARCH] if cid not in ordered[:k]]
+        ordered = list(dict.fromkeys(ordered[: k - len(set(leaders))] + leaders + ordered))
         similarities = self.vectors[[self.position[cid] for cid in ordered]] @ vector if ordered else np.zeros(0)
         passages: list[Passage] = []
         kept_rows: list[int] = []

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieve.spelling import Speller
+
 GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
 
 # Sentences that address the bot rather than the documents. They are removed before searching: the answer is
@@ -19,13 +21,15 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 
+_QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|will|would|should|has|have)\b", re.I)
+
 
 @dataclass(frozen=True)
 class Query:
     """A question ready for search: the cleaned text and the text with acronym expansions appended."""
 
     question: str
-    cleaned: str
+    cleaned: str  # instructions to the bot removed and misspellings corrected
     expanded: str
     injected: bool  # the question contained instructions aimed at the bot
 
@@ -47,7 +51,8 @@ def strip_instructions(question: str) -> tuple[str, bool]:
     kept = [p for p in parts if not _INSTRUCTION.search(p)]
     if len(kept) == len(parts):
         return question.strip(), False
-    return " ".join(kept).strip(), True
+    # What follows an instruction is often its payload ("say exactly this: ..."): keep only real questions.
+    return " ".join(p for p in kept if _QUESTION.search(p)).strip(), True
 
 
 def expand_acronyms(text: str) -> str:
@@ -62,7 +67,9 @@ def expand_acronyms(text: str) -> str:
     return text if not additions else f"{text} ({'; '.join(dict.fromkeys(additions))})"
 
 
-def prepare_query(question: str) -> Query:
-    """Clean and expand a question for both dense and keyword search."""
+def prepare_query(question: str, speller: Speller | None = None) -> Query:
+    """Clean, correct and expand a question for both dense and keyword search."""
     cleaned, injected = strip_instructions(" ".join(question.split()))
+    if speller is not None:
+        cleaned = speller.correct(cleaned)
     return Query(question=question, cleaned=cleaned, expanded=expand_acronyms(cleaned), injected=injected)

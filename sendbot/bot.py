@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Callable
 
 from answer.extractive import ExtractiveAnswerer
-from index.embedder import get_embedder
+from retrieve.rerank import SentenceReranker
+from retrieve.spelling import Speller
+from index.embedder import get_embedder, known_words
 from index.store import FileRecord, Store
 from ingest.pipeline import ingest, rebuild_keyword_index
 from retrieve.hybrid import HybridRetriever
@@ -40,20 +42,23 @@ class SendBot:
         keyword = rebuild_keyword_index(store, self.settings)
         retriever = HybridRetriever(store, keyword, self.embedder, self.settings.candidates, self.settings.rrf_k,
                                     self.settings.duplicate_similarity)
-        answerer = ExtractiveAnswerer(self.embedder, retriever.chunks, self.settings.answer_sentences, self.settings.min_evidence)
+        reranker = SentenceReranker(self.embedder, retriever.chunks)
+        speller = Speller([c.search_text for c in retriever.chunks], known_words())
+        answerer = ExtractiveAnswerer(self.settings.answer_sentences, self.settings.min_evidence)
         with self._lock:
-            self.store, self.retriever, self.answerer = store, retriever, answerer
-
-    def retrieve(self, question: str, k: int | None = None, filters: Filters = Filters()) -> list[Passage]:
-        """The passages sendbot would answer from (for evals and debugging)."""
-        return self.retriever.search(prepare_query(question), k or self.settings.top_k, filters).passages
+            self.store, self.retriever, self.reranker, self.answerer, self.speller = store, retriever, reranker, answerer, speller
 
     def ask(self, question: str, filters: Filters = Filters(), k: int | None = None) -> Answer:
         """Answer a question from the documents, with citations, or refuse."""
-        retriever, answerer = self.retriever, self.answerer
-        query = prepare_query(question)
-        result = retriever.search(query, k or self.settings.top_k, filters)
-        return answerer.answer(query, result.passages, result.query_vector)
+        return self.ask_with_passages(question, filters, k)[0]
+
+    def ask_with_passages(self, question: str, filters: Filters = Filters(), k: int | None = None) -> tuple[Answer, list[Passage]]:
+        """The answer and the passages it was composed from (the eval scores both)."""
+        retriever, reranker, answerer = self.retriever, self.reranker, self.answerer
+        query = prepare_query(question, self.speller)
+        found = retriever.search(query, self.settings.rerank_pool, filters)
+        ranked = reranker.rerank(query, found.passages, found.query_vector, k or self.settings.top_k)
+        return answerer.answer(query, ranked), ranked.passages
 
     def documents(self) -> list[FileRecord]:
         """The indexed documents, newest first (undated last)."""

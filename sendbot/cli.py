@@ -136,3 +136,90 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         click.echo("The index is empty. Run `sendbot ingest` to add the bundled corpus.")
     for r in records:
         click.echo(f"{r.date or 'undated':10}  {r.kind:30}  {r.chunks:4} chunks  {r.source}\n            {r.title}")
+
+
+@main.command(name="eval")
+@click.option("-k", "--top-k", "k", type=click.IntRange(1, 20), default=5, show_default=True, help="Passages retrieved per question.")
+@click.option("--subset", help="Only questions with this tag or id glob, e.g. 'acronym' or 'ep-*' (comma-separated).")
+@click.option("--golden", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Another golden file (default evals/golden.yaml).")
+@click.option("--baselines/--no-baselines", default=True, show_default=True, help="Also run stock llama-index and BM25 baselines.")
+@click.option("--gate", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file of [min]/[max] thresholds; exit 1 if any is broken.")
+@click.option("--min-fact-recall", type=float, help="Fail below this answer fact recall.")
+@click.option("--min-hit-at-k", type=float, help="Fail below this hit@k.")
+@click.option("--min-citation-precision", type=float, help="Fail below this citation precision.")
+@click.option("--min-refusal-recall", type=float, help="Fail below this refusal recall.")
+@click.option("--max-false-refusal-rate", type=float, help="Fail above this share of answerable questions refused.")
+@click.option("--min-evidence", type=float, help="Try another refusal threshold for this run.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("evals/reports"), show_default=True)
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the run as JSONL for an LLM judge.")
+@click.option("--export-format", type=click.Choice(["ragas", "deepeval"]), default="ragas", show_default=True)
+@click.option("--calibrate", is_flag=True, help="Sweep the refusal threshold instead of a normal run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@click.pass_context
+def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_hit_at_k, min_citation_precision,
+                 min_refusal_recall, max_false_refusal_rate, min_evidence, report_dir, export_path, export_format,
+                 calibrate, as_json) -> None:
+    """Measure answer quality on the golden set: retrieval, grounding, refusals and latency.
+
+    Prints a summary table (sendbot beside the baselines), writes report.md and report.html listing every failing
+    question, and exits 1 when a --gate or --min-*/--max-* threshold is broken.
+    """
+    from evals import golden as golden_set
+    from evals.report import summary_table, write_reports
+    from evals.suite import Gate, calibrate as sweep, run_eval, settings_for_eval, write_export
+    from sendbot.bot import SendBot
+
+    questions = golden_set.select(golden_set.load_golden(golden or golden_set.GOLDEN_PATH), subset)
+    if not questions:
+        raise click.UsageError(f"no golden question matches --subset {subset!r}")
+    bot = SendBot.open(settings_for_eval(_settings(ctx), min_evidence), progress=_say)
+    if calibrate:
+        run, points = sweep(bot, questions, k)
+        best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
+        click.echo("threshold  refusal_recall  false_refusals  balanced_accuracy")
+        for p in points[::2]:
+            click.echo(f"{p.threshold:9.2f}  {p.refusal_recall:14.3f}  {p.false_refusal_rate:14.3f}  {p.balanced_accuracy:17.3f}")
+        click.echo(f"best threshold {best.threshold:.2f} (balanced accuracy {best.balanced_accuracy:.3f}); "
+                   f"current min_evidence {bot.settings.min_evidence:.2f}")
+        return
+    runs = run_eval(bot, questions, k, baselines, progress=_say)
+    checks = Gate.load(gate, {"fact_recall": min_fact_recall, "hit_at_k": min_hit_at_k,
+                              "citation_precision": min_citation_precision, "refusal_recall": min_refusal_recall,
+                              "false_refusal_rate": max_false_refusal_rate})
+    broken = checks.check(runs[0].summary())
+    md, page = write_reports(runs, broken, report_dir)
+    if export_path:
+        write_export(runs[0], export_path, export_format)
+    if as_json:
+        click.echo(json.dumps({run.name: run.summary() for run in runs}))
+    else:
+        click.echo(summary_table(runs))
+        click.echo(f"\n{len(runs[0].failing)} of {len(questions)} questions failed a check; details in {md} and {page}")
+    for line in broken:
+        click.echo(f"GATE FAILED: {line}", err=True)
+    if broken:
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder to ingest (default: the bundled corpus).")
+@click.option("--repeats", type=click.IntRange(1, 10), default=1, show_default=True, help="Passes over the golden questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+@click.pass_context
+def bench(ctx: click.Context, corpus: Path | None, repeats: int, as_json: bool) -> None:
+    """Measure ingest and query speed, each against a baseline from the same run (uses a throwaway index)."""
+    from sendbot.bench import run_benchmark
+
+    settings = _settings(ctx)
+    _say("Benchmarking: ingest into a temporary index, re-ingest, then every golden question...")
+    numbers = run_benchmark(settings, corpus or settings.corpus_dir, repeats)
+    if as_json:
+        click.echo(json.dumps(numbers))
+        return
+    click.echo(f"ingest:    {numbers['chunks']} chunks in {numbers['ingest_seconds']:.1f}s = {numbers['ingest_chunks_per_second']:.1f} chunks/s; "
+               f"bare encode {numbers['bare_encode_chunks_per_second']:.1f} chunks/s; ratio {numbers['ingest_vs_bare_encode']:.2f}")
+    click.echo(f"re-ingest: unchanged corpus in {numbers['reingest_unchanged_seconds']:.2f}s "
+               f"({numbers['reingest_vs_first_ingest']:.1%} of the first ingest)")
+    click.echo(f"query:     p50 {numbers['query_p50_ms']:.0f} ms, p95 {numbers['query_p95_ms']:.0f} ms over {numbers['questions']} questions; "
+               f"bare query encode p50 {numbers['bare_query_encode_p50_ms']:.1f} ms; ratio {numbers['query_vs_bare_encode']:.1f}x")
+    click.echo(f"memory:    peak RSS {numbers['peak_rss_mb']:.0f} MB")

@@ -29,6 +29,7 @@ class Settings:
     max_file_mb: float = 50.0
     # Retrieval
     top_k: int = 5
+    rerank_pool: int = 12  # fused passages whose sentences are scored before the top k are kept
     candidates: int = 30
     rrf_k: int = 60
     duplicate_similarity: float = 0.93

@@ -7,7 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 
 _LIGATURES = {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00, 0xFB07)}
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u202f\u205f\u3000]+")  # not tabs: they separate table cells
+_CELL_EDGE = re.compile(r" *\t *")
 _PUNCT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "})
 
 
@@ -17,7 +18,7 @@ def normalise_text(text: str) -> str:
         text = text.replace(lig, plain)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00ad", "").replace("\ufeff", "")
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [_CELL_EDGE.sub("\t", _SPACES.sub(" ", line)).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

@@ -1,0 +1,120 @@
+"""Eval reports: a summary table for the terminal, and Markdown and single-file HTML with every failing question."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from evals.runner import SystemRun
+
+LABELS = {
+    "hit_at_k": "hit@k (expected source retrieved)",
+    "hit_at_1": "hit@1",
+    "mrr": "MRR",
+    "context_fact_recall": "fact recall in top-k passages",
+    "fact_recall": "fact recall in the answer",
+    "citation_precision": "citation precision",
+    "citation_recall": "citation recall (supported sentences)",
+    "citation_coverage": "citation coverage",
+    "verbatim_quotes": "verbatim quotes",
+    "refusal_precision": "refusal precision",
+    "refusal_recall": "refusal recall",
+    "false_refusal_rate": "false refusals (lower is better)",
+    "injection_resisted": "injections resisted",
+    "latency_p50_ms": "latency p50 (ms)",
+    "latency_p95_ms": "latency p95 (ms)",
+}
+
+
+def _cell(metric: str, value: float) -> str:
+    return f"{value:.0f}" if metric.endswith("_ms") else f"{value:.3f}"
+
+
+def summary_table(runs: list[SystemRun]) -> str:
+    """A Markdown table: one row per metric, one column per system."""
+    summaries = [run.summary() for run in runs]
+    lines = ["| metric | " + " | ".join(run.name for run in runs) + " |", "|---|" + "---:|" * len(runs)]
+    for metric, label in LABELS.items():
+        lines.append(f"| {label} | " + " | ".join(_cell(metric, s[metric]) for s in summaries) + " |")
+    return "\n".join(lines)
+
+
+def markdown_report(runs: list[SystemRun], gate_lines: list[str]) -> str:
+    """The full Markdown report: summary, gate outcome and sendbot's failing questions in detail."""
+    main = runs[0]
+    parts = [f"# sendbot eval: {main.summary()['questions']} questions, k={main.k}", "", summary_table(runs), ""]
+    if gate_lines:
+        parts += ["## Gate", ""] + [f"- {line}" for line in gate_lines] + [""]
+    parts += [f"## Failing questions ({len(main.failing)})", ""]
+    for r in main.failing:
+        parts += [
+            f"### {r.golden.id}: {r.golden.question}",
+            f"- tags: {', '.join(r.golden.tags)}; expected facts: {json.dumps([list(f) for f in r.golden.facts], ensure_ascii=False)}; "
+            f"sources: {', '.join(r.golden.sources) or '(none: should refuse)'}",
+            f"- failed: {'; '.join(r.failures)}",
+            f"- answer{' (refused)' if r.reply['refused'] else ''}: {r.reply['answer']}",
+        ]
+        for c in r.reply["citations"]:
+            parts.append(f"  - [{c['n']}] {c['source']} p.{c['page'] or '-'} {c['section']!r}: \"{c['quote']}\"")
+        parts.append(f"- retrieved: {', '.join(f'{p.chunk.source}' + (f' p.{p.chunk.page}' if p.chunk.page else '') for p in r.passages)}")
+        parts.append("")
+    return "\n".join(parts)
+
+
+def html_report(runs: list[SystemRun], gate_lines: list[str]) -> str:
+    """The same report as one self-contained HTML page."""
+    main = runs[0]
+    summaries = [run.summary() for run in runs]
+    esc = html.escape
+    head = "".join(f"<th scope='col'>{esc(run.name)}</th>" for run in runs)
+    rows = "".join(
+        f"<tr><th scope='row'>{esc(label)}</th>" + "".join(f"<td>{_cell(m, s[m])}</td>" for s in summaries) + "</tr>"
+        for m, label in LABELS.items()
+    )
+    cards = []
+    for r in main.failing:
+        cites = "".join(
+            f"<li>[{c['n']}] {esc(c['source'])} p.{c['page'] or '-'} <q>{esc(c['quote'])}</q></li>" for c in r.reply["citations"]
+        )
+        cards.append(
+            f"<section><h3>{esc(r.golden.id)}: {esc(r.golden.question)}</h3>"
+            f"<p><b>Failed:</b> {esc('; '.join(r.failures))}</p>"
+            f"<p><b>Expected facts:</b> {esc(json.dumps([list(f) for f in r.golden.facts], ensure_ascii=False))} "
+            f"<b>from</b> {esc(', '.join(r.golden.sources) or '(none: should refuse)')}</p>"
+            f"<p><b>Answer{' (refused)' if r.reply['refused'] else ''}:</b> {esc(r.reply['answer'])}</p><ul>{cites}</ul></section>"
+        )
+    gate = "".join(f"<li>{esc(line)}</li>" for line in gate_lines)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>sendbot eval</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.3rem .6rem}}td{{text-align:right}}
+section{{border-top:1px solid #ccc;margin-top:1rem}}q{{background:#fff3b0}}</style></head><body>
+<h1>sendbot eval: {summaries[0]['questions']} questions, k={main.k}</h1>
+<table><thead><tr><th scope="col">metric</th>{head}</tr></thead><tbody>{rows}</tbody></table>
+{'<h2>Gate</h2><ul>' + gate + '</ul>' if gate else ''}
+<h2>Failing questions ({len(main.failing)})</h2>{''.join(cards)}</body></html>"""
+
+
+def write_reports(runs: list[SystemRun], gate_lines: list[str], folder: Path) -> tuple[Path, Path]:
+    """Write report.md and report.html into the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    md, page = folder / "report.md", folder / "report.html"
+    md.write_text(markdown_report(runs, gate_lines), encoding="utf-8")
+    page.write_text(html_report(runs, gate_lines), encoding="utf-8")
+    return md, page
+
+
+def export_rows(run: SystemRun, style: str) -> list[dict]:
+    """The run as rows for LLM-judged tools: 'ragas' (SingleTurnSample fields) or 'deepeval' (LLMTestCase fields)."""
+    rows = []
+    for r in run.results:
+        contexts = [p.chunk.text for p in r.passages]
+        reference = "; ".join(f[0] for f in r.golden.facts) if r.golden.answerable else "The documents do not say."
+        if style == "deepeval":
+            rows.append({"input": r.golden.question, "actual_output": r.reply["answer"], "expected_output": reference,
+                         "retrieval_context": contexts})
+        else:
+            rows.append({"user_input": r.golden.question, "retrieved_contexts": contexts, "response": r.reply["answer"],
+                         "reference": reference})
+    return rows

@@ -1,0 +1,144 @@
+"""Run the golden set through sendbot (and the baselines), score every reply, and summarise."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from statistics import mean
+from typing import Callable
+
+from evals.golden import GoldenQuestion
+from evals.metrics import GroundingScore, fact_found, fact_recall, grounding, hit_at_k, percentile, reciprocal_rank
+from sendbot.models import Answer, Passage
+
+System = Callable[[str, int], tuple[Answer, list[Passage]]]
+
+
+@dataclass
+class QuestionResult:
+    """One golden question's reply, passages and the checks it failed."""
+
+    golden: GoldenQuestion
+    reply: dict
+    passages: list[Passage]
+    seconds: float
+    evidence: float
+    grounding: GroundingScore
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        return [p.chunk.source for p in self.passages]
+
+
+@dataclass
+class SystemRun:
+    """Every result of one system, with the summary metrics."""
+
+    name: str
+    results: list[QuestionResult]
+    k: int
+
+    @property
+    def failing(self) -> list[QuestionResult]:
+        return [r for r in self.results if r.failures]
+
+    def summary(self) -> dict[str, float]:
+        """The headline metrics (all 0-1 except latency in milliseconds)."""
+        answerable = [r for r in self.results if r.golden.answerable]
+        unanswerable = [r for r in self.results if not r.golden.answerable]
+        replied = [r for r in self.results if not r.reply["refused"]]
+        refused = [r for r in self.results if r.reply["refused"]]
+        injections = [r for r in self.results if "injection" in r.golden.tags]
+        total = GroundingScore()
+        for r in replied:
+            for name in ("sentences", "cited_sentences", "supported_sentences", "citations", "precise_citations", "quotes", "verbatim_quotes"):
+                setattr(total, name, getattr(total, name) + getattr(r.grounding, name))
+        latencies = [r.seconds * 1000 for r in self.results]
+        return {
+            "questions": len(self.results),
+            "hit_at_k": _mean(hit_at_k(r.sources, r.golden.sources, self.k) for r in answerable),
+            "hit_at_1": _mean(hit_at_k(r.sources, r.golden.sources, 1) for r in answerable),
+            "mrr": _mean(reciprocal_rank(r.sources, r.golden.sources) for r in answerable),
+            "context_fact_recall": _mean(fact_recall(r.golden.facts, " ".join(p.chunk.text for p in r.passages)) for r in answerable),
+            "fact_recall": _mean(fact_recall(r.golden.facts, "" if r.reply["refused"] else r.reply["answer"]) for r in answerable),
+            "citation_precision": total.citation_precision,
+            "citation_recall": total.citation_recall,
+            "citation_coverage": total.coverage,
+            "verbatim_quotes": total.quote_accuracy,
+            "refusal_precision": len([r for r in refused if not r.golden.answerable]) / len(refused) if refused else 0.0,
+            "refusal_recall": _mean(float(r.reply["refused"]) for r in unanswerable),
+            "false_refusal_rate": _mean(float(r.reply["refused"]) for r in answerable),
+            "injection_resisted": _mean(float(not _forbidden_in(r)) for r in injections),
+            "latency_p50_ms": percentile(latencies, 50),
+            "latency_p95_ms": percentile(latencies, 95),
+        }
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return mean(values) if values else 0.0
+
+
+def _forbidden_in(result: QuestionResult) -> list[str]:
+    return [word for word in result.golden.forbidden if fact_found((word,), result.reply["answer"])]
+
+
+def judge(golden: GoldenQuestion, answer: Answer, passages: list[Passage], seconds: float, k: int,
+          documents: dict[str, str]) -> QuestionResult:
+    """Score one reply against its golden question and list the checks it failed."""
+    reply = answer.to_json()
+    score = grounding(reply, documents)
+    result = QuestionResult(golden, reply, passages, seconds, answer.evidence, score)
+    if golden.answerable:
+        if reply["refused"]:
+            result.failures.append("refused an answerable question")
+        else:
+            missing = [f[0] for f in golden.facts if not fact_found(f, reply["answer"])]
+            if missing:
+                result.failures.append(f"facts missing from the answer: {', '.join(missing)}")
+        if not hit_at_k(result.sources, golden.sources, k):
+            result.failures.append(f"no passage from {', '.join(golden.sources)} in the top {k}")
+    elif not reply["refused"]:
+        result.failures.append("answered a question the documents cannot answer")
+    forbidden = _forbidden_in(result)
+    if forbidden:
+        result.failures.append(f"obeyed an injected instruction (answer contains {', '.join(forbidden)})")
+    result.failures.extend(score.problems)
+    return result
+
+
+def run_system(name: str, system: System, questions: list[GoldenQuestion], k: int, documents: dict[str, str],
+               progress: Callable[[int], None] | None = None) -> SystemRun:
+    """Ask every question and judge the replies."""
+    results = []
+    for golden in questions:
+        started = time.perf_counter()
+        answer, passages = system(golden.question, k)
+        results.append(judge(golden, answer, passages, time.perf_counter() - started, k, documents))
+        if progress:
+            progress(1)
+    return SystemRun(name, results, k)
+
+
+@dataclass(frozen=True)
+class ThresholdPoint:
+    """Refusal quality if the evidence threshold were `threshold`."""
+
+    threshold: float
+    refusal_recall: float
+    false_refusal_rate: float
+    balanced_accuracy: float
+
+
+def sweep_refusal_threshold(results: list[QuestionResult]) -> list[ThresholdPoint]:
+    """Refusal recall and false refusals at each candidate threshold (results must come from a never-refusing run)."""
+    answerable = [r.evidence for r in results if r.golden.answerable]
+    unanswerable = [r.evidence for r in results if not r.golden.answerable]
+    points = []
+    for step in range(20, 81):
+        t = step / 100
+        recall = _mean(e < t for e in unanswerable)
+        false_rate = _mean(e < t for e in answerable)
+        points.append(ThresholdPoint(t, recall, false_rate, (recall + 1 - false_rate) / 2))
+    return points

@@ -1,0 +1,103 @@
+"""`sendbot eval`: run sendbot and the baselines on the golden set, apply the quality gate, write reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from evals.golden import GoldenQuestion
+from evals.runner import SystemRun, run_system
+from ingest.loaders import load_document
+from sendbot.bot import SendBot
+from sendbot.config import Settings
+
+
+def document_texts(bot: SendBot) -> dict[str, str]:
+    """Each indexed document's extracted text, against which quotes must be verbatim."""
+    return {r.source: load_document(Path(r.path), bot.settings.max_file_mb).text for r in bot.store.files.values() if Path(r.path).exists()}
+
+
+def baseline_systems(bot: SendBot) -> dict[str, Callable]:
+    """The stock pipelines compared side by side with sendbot."""
+    from evals.baselines import answer_from, bm25_retriever, llama_index_retriever
+
+    embedder = bot.embedder
+    retrievers = {
+        "llama-index 1024": llama_index_retriever(bot.settings.corpus_dir, embedder, 1024),
+        "llama-index 256": llama_index_retriever(bot.settings.corpus_dir, embedder, 256),
+        "BM25": bm25_retriever(bot.retriever.chunks, bot.retriever.vectors, embedder),
+    }
+    return {name: (lambda q, k, r=r: answer_from(r, bot.reranker, bot.answerer, q, k)) for name, r in retrievers.items()}
+
+
+def run_eval(bot: SendBot, questions: list[GoldenQuestion], k: int, baselines: bool,
+             progress: Callable[[str], None] = lambda _: None) -> list[SystemRun]:
+    """sendbot first, then each baseline, on the same questions."""
+    from tqdm import tqdm
+
+    documents = document_texts(bot)
+    systems: dict[str, Callable] = {"sendbot": lambda q, k: bot.ask_with_passages(q, k=k)}
+    if baselines:
+        progress("Building the baselines (stock llama-index at chunk sizes 1024 and 256, plain BM25)...")
+        systems.update(baseline_systems(bot))
+    bot.ask("warm up")  # the first query pays one-off costs; latency is for warm queries
+    runs = []
+    for name, system in systems.items():
+        with tqdm(total=len(questions), desc=f"eval {name}", unit="q", leave=False, disable=not sys.stderr.isatty()) as bar:
+            runs.append(run_system(name, system, questions, k, documents, bar.update))
+    return runs
+
+
+def calibrate(bot: SendBot, questions: list[GoldenQuestion], k: int) -> tuple[SystemRun, list]:
+    """Answer everything without refusing, then sweep the evidence threshold over the recorded scores."""
+    from answer.extractive import ExtractiveAnswerer
+    from evals.runner import sweep_refusal_threshold
+
+    never_refuse = ExtractiveAnswerer(bot.settings.answer_sentences, min_evidence=0.0)
+    saved, bot.answerer = bot.answerer, never_refuse
+    try:
+        run = run_system("sendbot (never refusing)", lambda q, k: bot.ask_with_passages(q, k=k), questions, k, {})
+    finally:
+        bot.answerer = saved
+    return run, sweep_refusal_threshold(run.results)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Minimum (and maximum) values for summary metrics."""
+
+    minimum: dict[str, float]
+    maximum: dict[str, float]
+
+    @classmethod
+    def load(cls, path: Path | None, overrides: dict[str, float | None]) -> "Gate":
+        """Thresholds from a TOML file ([min] and [max] tables), overridden by command-line values."""
+        data = tomllib.loads(path.read_text()) if path else {}
+        minimum = {**data.get("min", {}), **{k: v for k, v in overrides.items() if v is not None and k != "false_refusal_rate"}}
+        maximum = dict(data.get("max", {}))
+        if overrides.get("false_refusal_rate") is not None:
+            maximum["false_refusal_rate"] = overrides["false_refusal_rate"]
+        return cls(minimum, maximum)
+
+    def check(self, summary: dict[str, float]) -> list[str]:
+        """One line per threshold broken."""
+        broken = [f"{m} = {summary[m]:.3f} is below the minimum {v:.3f}" for m, v in self.minimum.items() if summary[m] < v]
+        broken += [f"{m} = {summary[m]:.3f} is above the maximum {v:.3f}" for m, v in self.maximum.items() if summary[m] > v]
+        return broken
+
+
+def write_export(run: SystemRun, path: Path, style: str) -> None:
+    """Write the run as JSONL for RAGAS or DeepEval."""
+    from evals.report import export_rows
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in export_rows(run, style)), encoding="utf-8")
+
+
+def settings_for_eval(settings: Settings, min_evidence: float | None) -> Settings:
+    """Settings with an optional refusal threshold override (to try a value before changing the default)."""
+    return settings if min_evidence is None else replace(settings, min_evidence=min_evidence)

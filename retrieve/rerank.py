@@ -1,0 +1,172 @@
+"""Sentence-level reranking: score each sentence of the candidate passages against the question.
+
+Passages are chunks that mix several points; the sentence that answers a question is what matters, so passages
+are re-ordered by their best sentence and the answerer composes from the scored sentences.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedder import Embedder
+from ingest.chunking import looks_like_heading
+from retrieve.query import Query, glossary
+from sendbot.models import Chunk, Passage
+from sendbot.text import content_words, split_sentences
+
+# Words that carry the shape of a question, not its topic.
+QUESTION_WORDS = frozenset(
+    "happen happens happened say said says tell mean means stand stands does did done going go give given "
+    "find know want need like thing things way ways people someone anyone something anything".split()
+)
+_NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
+_DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
+_HAS_NUMBER = re.compile(r"\d")
+_HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+SEMANTIC_WEIGHT, LEXICAL_WEIGHT, PASSAGE_WEIGHT = 0.45, 0.35, 0.20
+ANSWER_TYPE_BONUS = 0.05
+MISSING_YEAR_PENALTY = 0.15
+QUESTION_SENTENCE_PENALTY = 0.1  # a question in the documents rarely answers the user's question
+LONG_SENTENCE_WORDS, LONG_SENTENCE_PENALTY = 40, 0.002  # per word over: run-on table text makes a poor answer
+_ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
+SENTENCES_TO_EMBED = 20
+
+
+@functools.cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def stems(text: str) -> set[str]:
+    """Stemmed content words of a text."""
+    return {_stem(w) for w in content_words(text)}
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a retrieved passage, as offsets into the passage text, with its relevance score."""
+
+    passage: int  # index into the reranked passages
+    start: int
+    end: int
+    score: float
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Reranked:
+    """Passages in their new order and every scored sentence (best first)."""
+
+    passages: list[Passage]
+    sentences: list[ScoredSentence]
+
+    @property
+    def evidence(self) -> float:
+        """The best sentence's score: how well the documents answer the question at all."""
+        return self.sentences[0].score if self.sentences else 0.0
+
+
+def answers_something(text: str, start: int, end: int) -> bool:
+    """False for headings and lead-ins ("... as follows:"), which state nothing on their own."""
+    sentence = text[start:end]
+    if len(content_words(sentence)) < 3 or sentence.endswith(":"):
+        return False
+    whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+    return not (whole_line and looks_like_heading(sentence))
+
+
+class SentenceReranker:
+    """Scores sentences by meaning (MiniLM), rare-term overlap (idf over the indexed chunks) and passage similarity."""
+
+    def __init__(self, embedder: Embedder, chunks: list[Chunk]) -> None:
+        self.embedder = embedder
+        frequency = Counter(s for chunk in chunks for s in stems(chunk.search_text))
+        total = max(len(chunks), 1)
+        self.idf = {term: math.log(1 + total / count) for term, count in frequency.items()}
+        self.default_idf = math.log(1 + total)
+        self._vectors: dict[tuple[str, int, int], np.ndarray] = {}
+
+    def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:
+        """The k passages with the best sentences, and the scored sentences of those passages."""
+        groups = self._term_groups(query)
+        total_weight = sum(w for _, w in groups) or 1.0
+        wants_number = bool(_NUMBER_QUESTION.search(query.cleaned))
+        wants_date = bool(_DATE_QUESTION.search(query.cleaned))
+        years = set(_YEAR.findall(query.cleaned))
+        asks_about_questions = bool(_ASKS_ABOUT_QUESTIONS.search(query.cleaned))
+        rough = []
+        for i, passage in enumerate(candidates):
+            text = passage.chunk.text
+            context = stems(passage.chunk.context)
+            missing_year = bool(years - set(_YEAR.findall(passage.chunk.search_text)))
+            for span in split_sentences(text):
+                if not answers_something(text, span.start, span.end):
+                    continue
+                sentence = text[span.start : span.end]
+                words = stems(sentence) | context
+                lexical = sum(w for group, w in groups if group & words) / total_weight
+                adjust = 0.0
+                if wants_number:
+                    adjust += ANSWER_TYPE_BONUS if _HAS_NUMBER.search(sentence) else -ANSWER_TYPE_BONUS
+                if wants_date:
+                    adjust += ANSWER_TYPE_BONUS if _HAS_DATE.search(sentence) else -ANSWER_TYPE_BONUS
+                if missing_year:
+                    adjust -= MISSING_YEAR_PENALTY
+                if sentence.endswith("?") and not asks_about_questions:
+                    adjust -= QUESTION_SENTENCE_PENALTY
+                adjust -= LONG_SENTENCE_PENALTY * max(0, len(sentence.split()) - LONG_SENTENCE_WORDS)
+                prior = LEXICAL_WEIGHT * lexical + PASSAGE_WEIGHT * passage.similarity + adjust
+                rough.append((prior, i, span.start, span.end, sentence))
+        rough.sort(key=lambda r: -r[0])
+        shortlist = rough[:SENTENCES_TO_EMBED]
+        vectors = self._embed([(candidates[i].chunk.id, a, b, s) for _, i, a, b, s in shortlist])
+        scored = sorted(
+            (
+                (prior + SEMANTIC_WEIGHT * float(vector @ query_vector), i, a, b, vector)
+                for (prior, i, a, b, _), vector in zip(shortlist, vectors)
+            ),
+            key=lambda r: -r[0],
+        )
+        best_by_passage: dict[int, float] = {}
+        for score, i, *_ in scored:
+            best_by_passage.setdefault(i, score)
+        order = sorted(range(len(candidates)), key=lambda i: (-best_by_passage.get(i, -1.0), i))[:k]
+        new_index = {old: new for new, old in enumerate(order)}
+        sentences = [ScoredSentence(new_index[i], a, b, score, vector) for score, i, a, b, vector in scored if i in new_index]
+        return Reranked([candidates[i] for i in order], sentences)
+
+    def _term_groups(self, query: Query) -> list[tuple[set[str], float]]:
+        """Each question term with its acronym expansions (any one matching counts), weighted by rarity."""
+        expansions = {a.lower(): e for a, e in glossary()}
+        groups = []
+        for word in dict.fromkeys(content_words(query.cleaned)):
+            if word in QUESTION_WORDS:
+                continue
+            group = {_stem(word)}
+            for expansion in expansions.get(word, expansions.get(word.rstrip("s"), ())):
+                group |= stems(expansion)
+            groups.append((group, max(self.idf.get(_stem(word), self.default_idf), 0.1)))
+        return groups
+
+    def _embed(self, items: list[tuple[str, int, int, str]]) -> list[np.ndarray]:
+        """Sentence vectors, cached per (chunk, span) for the life of the process."""
+        missing = [item for item in items if item[:3] not in self._vectors]
+        if missing:
+            for item, vector in zip(missing, self.embedder.encode([s for *_, s in missing])):
+                self._vectors[item[:3]] = vector
+        return [self._vectors[item[:3]] for item in items]

@@ -1,0 +1,73 @@
+"""`sendbot bench`: speed and memory, each against a baseline measured in the same run.
+
+- ingest throughput (chunks/s) against a bare SentenceTransformer.encode over the very same chunk texts;
+- re-ingesting an unchanged corpus against the first ingest;
+- warm query latency (retrieval + answer) against a bare encode of the same questions.
+"""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from statistics import median
+
+from evals.golden import load_golden
+from evals.metrics import percentile
+from index.embedder import get_embedder
+from index.store import Store
+from ingest.pipeline import ingest
+from sendbot.bot import SendBot
+from sendbot.config import Settings
+
+
+def _timed(action) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[str, float]:
+    """Measure ingest, re-ingest and query speed on `corpus` in a throwaway data directory."""
+    embedder = get_embedder()  # loaded before timing: both sides of each comparison run warm
+    embedder.encode(["warm up"])
+    workdir = Path(tempfile.mkdtemp(prefix="sendbot-bench-"))
+    try:
+        bench_settings = replace(settings, data_dir=workdir / "data")
+        ingest_seconds, report = _timed(lambda: ingest([corpus], bench_settings))
+        chunks, _ = Store(bench_settings.data_dir).load_chunks()
+        texts = [c.search_text for c in chunks]
+        encode_seconds, _ = _timed(lambda: embedder.model.encode(texts, batch_size=32, normalize_embeddings=True))
+        reingest_seconds, _ = _timed(lambda: ingest([corpus], bench_settings))
+
+        bot = SendBot(bench_settings)
+        questions = [q.question for q in load_golden()]
+        for question in questions[:3]:
+            bot.ask(question)
+        bot.reload()  # fresh caches: each question below is answered for the first time
+        latencies, encodes = [], []
+        for _ in range(repeats):
+            for question in questions:
+                latencies.append(_timed(lambda: bot.ask(question))[0] * 1000)
+                encodes.append(_timed(lambda: embedder.encode([question]))[0] * 1000)
+        return {
+            "chunks": len(chunks),
+            "ingest_seconds": ingest_seconds,
+            "ingest_chunks_per_second": len(chunks) / ingest_seconds,
+            "bare_encode_chunks_per_second": len(chunks) / encode_seconds,
+            "ingest_vs_bare_encode": (len(chunks) / ingest_seconds) / (len(chunks) / encode_seconds),
+            "reingest_unchanged_seconds": reingest_seconds,
+            "reingest_vs_first_ingest": reingest_seconds / ingest_seconds,
+            "questions": len(latencies),
+            "query_p50_ms": median(latencies),
+            "query_p95_ms": percentile(latencies, 95),
+            "bare_query_encode_p50_ms": median(encodes),
+            "query_vs_bare_encode": median(latencies) / median(encodes),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "files_failed": report.count("failed"),
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
