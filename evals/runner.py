@@ -128,17 +128,19 @@ class ThresholdPoint:
     threshold: float
     refusal_recall: float
     false_refusal_rate: float
-    balanced_accuracy: float
+    correct_answers_kept: float  # share of answerable questions answered with all facts and not refused
+    balanced_accuracy: float  # mean of refusal recall and correct answers kept
 
 
 def sweep_refusal_threshold(results: list[QuestionResult]) -> list[ThresholdPoint]:
     """Refusal recall and false refusals at each candidate threshold (results must come from a never-refusing run)."""
-    answerable = [r.evidence for r in results if r.golden.answerable]
+    answerable = [(r.evidence, fact_recall(r.golden.facts, r.reply["answer"]) == 1) for r in results if r.golden.answerable]
     unanswerable = [r.evidence for r in results if not r.golden.answerable]
     points = []
     for step in range(20, 81):
         t = step / 100
         recall = _mean(e < t for e in unanswerable)
-        false_rate = _mean(e < t for e in answerable)
-        points.append(ThresholdPoint(t, recall, false_rate, (recall + 1 - false_rate) / 2))
+        false_rate = _mean(e < t for e, _ in answerable)
+        kept = _mean(e >= t and correct for e, correct in answerable)
+        points.append(ThresholdPoint(t, recall, false_rate, kept, (recall + kept) / 2))
     return points

@@ -73,7 +73,8 @@ class Embedder:
 
         self.model = SentenceTransformer(str(verified_model_dir()), device="cpu", local_files_only=True)
         self.model.max_seq_length = MAX_TOKENS
-        self.dimension = self.model.get_sentence_embedding_dimension()
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = dimension()
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Embed texts as float32 unit vectors, one row per text."""

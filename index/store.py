@@ -34,6 +34,7 @@ class FileRecord:
     publisher: str
     kind: str
     paged: bool
+    pipeline: str = ""  # the chunking that produced its chunks (see ingest.pipeline.pipeline_id)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -77,7 +78,7 @@ class Store:
         """Identifies the set of live file versions; derived indexes (BM25) store it to detect staleness."""
         return ",".join(f"{s}@{r.sha256[:12]}" for s, r in sorted(self.files.items()))
 
-    def put_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray) -> None:
+    def put_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray, pipeline: str = "") -> None:
         """Make this version of the document live with its chunks, replacing any older version whole."""
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start : start + BATCH]
@@ -89,7 +90,7 @@ class Store:
             )
         self.files[doc.source] = FileRecord(
             source=doc.source, path=doc.path, sha256=doc.sha256, chunks=len(chunks), title=doc.title, date=doc.date,
-            period=doc.period, publisher=doc.publisher, kind=doc.kind, paged=doc.paged,
+            period=doc.period, publisher=doc.publisher, kind=doc.kind, paged=doc.paged, pipeline=pipeline,
         )
         self._save_registry()
         self.collection.delete(where={"$and": [{"source": doc.source}, {"sha256": {"$ne": doc.sha256}}]})

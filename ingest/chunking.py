@@ -93,7 +93,8 @@ def parse_blocks(text: str) -> list[Block]:
                 header = line.replace("\t", " | ")  # the first row of a table is its header
             blocks.append(Block(start, end, "row", header))
             continue
-        next_is_paragraph = i + 1 < len(lines) and not candidates[i + 1] and _is_paragraph(lines[i + 1][2])
+        following = lines[i + 1][2] if i + 1 < len(lines) else ""
+        next_is_paragraph = bool(following) and ("\t" in following or (not candidates[i + 1] and _is_paragraph(following)))
         if candidates[i] and (next_is_paragraph or line.isupper()):
             blocks.append(Block(start, end, "heading"))
         elif _NUMBERED.match(line):
@@ -131,24 +132,29 @@ def _pack(text: str, blocks: list[Block], sizes: list[int], count_tokens: TokenC
     start = end = None
     used = 0
     table: str | None = None  # header of the table the open chunk is in, None outside tables
+    heading_only = False  # the open chunk holds just a heading, which must stay with what follows
     for block, size in zip(blocks, sizes):
         block_table = block.header if block.kind == "row" else None
         hard_break = block.kind == "heading" or block_table != table
         soft_break = block.kind == "numbered" and used >= MIN_TOKENS_BEFORE_SOFT_BREAK
-        if start is not None and (hard_break or soft_break or used + size > max_tokens):
+        too_big = used + size > max_tokens and not (heading_only and size > max_tokens)
+        if start is not None and (hard_break or soft_break or too_big):
             yield (start, end, table or ""), section
+            carried = (None, 0)
             if not (hard_break or soft_break) and overlap and block.kind != "row":
-                start, used = _overlap_start(text, start, end, overlap, count_tokens)
-            else:
-                start, used = None, 0
+                carried = _overlap_start(text, start, end, overlap, count_tokens)
+            # The repeated sentence opens the next chunk only if the block still fits beside it.
+            start, used = carried if carried[1] + size <= max_tokens else (None, 0)
         if block.kind == "heading":
             section = text[block.start : block.end]
         table = block_table
         if size > max_tokens:
-            for piece in _split_long(text, block, count_tokens, max_tokens, overlap):
+            lead = (start, end, used) if start is not None else None
+            for piece in _split_long(text, block, count_tokens, max_tokens, overlap, lead):
                 yield (*piece, table or ""), section
-            start, used = None, 0
+            start, used, heading_only = None, 0, False
             continue
+        heading_only = block.kind == "heading"
         start = block.start if start is None else start
         end = block.end
         used += size
@@ -166,11 +172,15 @@ def _overlap_start(text: str, start: int, end: int, overlap: int, count_tokens: 
     return start + first.start, count_tokens([carried])[0]
 
 
-def _split_long(text: str, block: Block, count_tokens: TokenCounter, max_tokens: int, overlap: int) -> Iterator[tuple[int, int]]:
-    """Windows of whole sentences (or, for a run-on sentence, of words) that each fit in max_tokens."""
+def _split_long(text: str, block: Block, count_tokens: TokenCounter, max_tokens: int, overlap: int,
+                lead: tuple[int, int, int] | None = None) -> Iterator[tuple[int, int]]:
+    """Windows of whole sentences (or, for a run-on sentence, of words) that each fit in max_tokens.
+
+    `lead` (start, end, tokens) is text before the block that must open the first window, such as its heading.
+    """
     units = [(block.start + s.start, block.start + s.end) for s in split_sentences(text[block.start : block.end])]
     sizes = count_tokens([text[a:b] for a, b in units])
-    pieces: list[tuple[int, int, int]] = []
+    pieces: list[tuple[int, int, int]] = [lead] if lead else []
     for (a, b), size in zip(units, sizes):
         if size <= max_tokens:
             pieces.append((a, b, size))

@@ -97,10 +97,12 @@ def _read_plain(path: Path) -> tuple[list[Page], dict]:
 
 
 _MD_INLINE = [
+    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
     (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
     (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])"), r"\1"),
     (re.compile(r"`([^`]+)`"), r"\1"),
     (re.compile(r"<li[^>]*>"), "\u2022 "),
     (re.compile(r"</?(p|ul|ol|li|br|div|span|strong|em|b|i|u|a)\b[^>]*>", re.I), " "),
@@ -121,7 +123,8 @@ def markdown_to_text(markdown: str) -> str:
         if "\t" in line:
             line = "\t".join(re.sub(r" {2,}", " ", cell).strip() for cell in line.split("\t"))
         lines.append(line)
-    return "\n".join(lines)
+    # Emphasis that wraps onto the next line survives the line-by-line pass: remove the remaining pairs.
+    return re.sub(r"(\*\*|__)([^\n]*?\n[^\n]*?)\1", r"\2", "\n".join(lines))
 
 
 def _read_markdown(path: Path) -> tuple[list[Page], dict]:
@@ -189,7 +192,13 @@ def _read_pdf(path: Path) -> tuple[list[Page], dict]:
             raise LoadError(f"PDF is encrypted and cannot be opened ({error})") from None
         raise LoadError(f"not a readable PDF ({type(error).__name__}: {error})") from None
     pages = join_pdf_lines([normalise_text(t) for t in raw_pages])
-    return [Page(i + 1, text) for i, text in enumerate(pages)], {"title": str(title).strip()}
+    return [Page(i + 1, text) for i, text in enumerate(pages)], {"title": _meaningful_title(str(title))}
+
+
+def _meaningful_title(title: str) -> str:
+    """A PDF's /Title unless it is a tool's placeholder ("untitled", "Microsoft Word - report.docx")."""
+    title = re.sub(r"^Microsoft (Word|PowerPoint|Excel) - ", "", title.strip())
+    return "" if title.lower() in {"", "untitled", "untitled document", "document"} or re.fullmatch(r"[\w-]+\.\w{3,4}", title) else title
 
 
 def _read_docx(path: Path) -> tuple[list[Page], dict]:

@@ -15,6 +15,12 @@ from sendbot.config import Settings
 from sendbot.models import FileResult, IngestReport
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
+CHUNKER_VERSION = 3  # bump when loading or chunking changes what a file's chunks are
+
+
+def pipeline_id(settings: Settings) -> str:
+    """Identifies how chunks were made: a file is re-ingested when this changes even if its content did not."""
+    return f"chunker-{CHUNKER_VERSION}/{settings.chunk_tokens}/{settings.chunk_overlap_sentences}"
 
 
 def discover(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
@@ -76,12 +82,15 @@ def _ingest_file(path: Path, store: Store, settings: Settings, seen: dict[str, P
     try:
         sha = file_sha256(path)
         record = store.files.get(source)
-        if record and record.sha256 == sha:
+        pipeline = pipeline_id(settings)
+        if record and record.sha256 == sha and record.pipeline == pipeline:
             return FileResult(source, str(path), "unchanged", record.chunks)
         doc = load_document(path, settings.max_file_mb, sha)
         chunks = chunk_document(doc, count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
         vectors = get_embedder().encode([c.search_text for c in chunks])
-        store.put_document(doc, chunks, vectors)
+        if record and record.sha256 == sha:
+            store.remove_document(source)  # same content, new chunking: chunk ids repeat, so clear the old ones first
+        store.put_document(doc, chunks, vectors, pipeline)
         return FileResult(source, str(path), "updated" if record else "added", len(chunks))
     except LoadError as error:
         return FileResult(source, str(path), "failed", reason=str(error))

@@ -27,12 +27,15 @@ QUESTION_WORDS = frozenset(
 )
 _NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
 _DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
-_HAS_NUMBER = re.compile(r"\d")
+_HAS_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*")  # a count or amount, not a year
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+_PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
+_HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 SEMANTIC_WEIGHT, LEXICAL_WEIGHT, PASSAGE_WEIGHT = 0.45, 0.35, 0.20
-ANSWER_TYPE_BONUS = 0.05
+ANSWER_TYPE_BONUS = 0.05  # "how many" answered with a number, "when" with a date, "what was promised" with a will/would
+ANSWER_TYPE_PENALTY = 0.1  # ... and without one
 MISSING_YEAR_PENALTY = 0.15
 QUESTION_SENTENCE_PENALTY = 0.1  # a question in the documents rarely answers the user's question
 LONG_SENTENCE_WORDS, LONG_SENTENCE_PENALTY = 40, 0.002  # per word over: run-on table text makes a poor answer
@@ -107,6 +110,7 @@ class SentenceReranker:
         total_weight = sum(w for _, w in groups) or 1.0
         wants_number = bool(_NUMBER_QUESTION.search(query.cleaned))
         wants_date = bool(_DATE_QUESTION.search(query.cleaned))
+        wants_commitment = bool(_PROMISE_QUESTION.search(query.cleaned))
         years = set(_YEAR.findall(query.cleaned))
         asks_about_questions = bool(_ASKS_ABOUT_QUESTIONS.search(query.cleaned))
         rough = []
@@ -122,9 +126,11 @@ class SentenceReranker:
                 lexical = sum(w for group, w in groups if group & words) / total_weight
                 adjust = 0.0
                 if wants_number:
-                    adjust += ANSWER_TYPE_BONUS if _HAS_NUMBER.search(sentence) else -ANSWER_TYPE_BONUS
+                    adjust += ANSWER_TYPE_BONUS if _HAS_NUMBER.search(sentence) else -ANSWER_TYPE_PENALTY
                 if wants_date:
-                    adjust += ANSWER_TYPE_BONUS if _HAS_DATE.search(sentence) else -ANSWER_TYPE_BONUS
+                    adjust += ANSWER_TYPE_BONUS if _HAS_DATE.search(sentence) else -ANSWER_TYPE_PENALTY
+                if wants_commitment and _HAS_COMMITMENT.search(sentence):
+                    adjust += ANSWER_TYPE_BONUS
                 if missing_year:
                     adjust -= MISSING_YEAR_PENALTY
                 if sentence.endswith("?") and not asks_about_questions:

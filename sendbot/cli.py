@@ -176,9 +176,10 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
     if calibrate:
         run, points = sweep(bot, questions, k)
         best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
-        click.echo("threshold  refusal_recall  false_refusals  balanced_accuracy")
+        click.echo("threshold  refusal_recall  false_refusals  correct_answers_kept  balanced_accuracy")
         for p in points[::2]:
-            click.echo(f"{p.threshold:9.2f}  {p.refusal_recall:14.3f}  {p.false_refusal_rate:14.3f}  {p.balanced_accuracy:17.3f}")
+            click.echo(f"{p.threshold:9.2f}  {p.refusal_recall:14.3f}  {p.false_refusal_rate:14.3f}  "
+                       f"{p.correct_answers_kept:20.3f}  {p.balanced_accuracy:17.3f}")
         click.echo(f"best threshold {best.threshold:.2f} (balanced accuracy {best.balanced_accuracy:.3f}); "
                    f"current min_evidence {bot.settings.min_evidence:.2f}")
         return
@@ -223,3 +224,23 @@ def bench(ctx: click.Context, corpus: Path | None, repeats: int, as_json: bool) 
     click.echo(f"query:     p50 {numbers['query_p50_ms']:.0f} ms, p95 {numbers['query_p95_ms']:.0f} ms over {numbers['questions']} questions; "
                f"bare query encode p50 {numbers['bare_query_encode_p50_ms']:.1f} ms; ratio {numbers['query_vs_bare_encode']:.1f}x")
     click.echo(f"memory:    peak RSS {numbers['peak_rss_mb']:.0f} MB")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default $GRADIO_SERVER_NAME or 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port to listen on (default $GRADIO_SERVER_PORT or 7860).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Start the web app (chat, sources, documents, the /ask API) over the index.
+
+    An empty index is filled from the bundled corpus first. Set SENDBOT_ADMIN_PASSWORD to let administrators
+    add and remove documents from the Documents tab.
+    """
+    import app
+
+    try:
+        app.resolve_address(host, port)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    app.serve(_settings(ctx), host, port)

@@ -1,0 +1,92 @@
+"""Shared fixtures for the core suite: real files, a real Chroma store, the real bundled embedder.
+
+The bundled corpus is ingested once per test session into a temporary data directory (`corpus`); tests that
+need their own index ingest small generated files into `tmp_path` (cheap once the model has loaded).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import load_document
+from sendbot.bot import SendBot
+from sendbot.config import Settings
+from sendbot.models import Document
+
+SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+MINUTES_PDF = "cfosp-minutes-ofsted-cqc-send-revisit.pdf"
+AGENDA_MD = "cfosp-agenda-pack-2023-05-24.md"
+
+
+
+def _shared_fixture(name: str) -> Path:
+    path = SHARED_FIXTURES / name
+    if not path.is_file():
+        pytest.skip(f"shared fixture {path} is absent (CI clones ../shared beside the repo)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def minutes_pdf() -> Path:
+    """The 6-page panel minutes PDF (text layer with ligatures and a line-end hyphen)."""
+    return _shared_fixture(MINUTES_PDF)
+
+
+@pytest.fixture(scope="session")
+def agenda_md() -> Path:
+    """The agenda pack as Markdown, with tab-separated tables whose cells hold HTML."""
+    return _shared_fixture(AGENDA_MD)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a private, empty index; the corpus folder is empty so nothing is ingested by accident."""
+    (tmp_path / "no-corpus").mkdir()
+    return Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "no-corpus")
+
+
+@pytest.fixture
+def docs_dir(tmp_path: Path) -> Path:
+    """A folder for the test's generated input files."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    return folder
+
+
+@dataclass
+class CorpusIndex:
+    """The bundled corpus, ingested once for the session, and the bot that answers from it."""
+
+    settings: Settings
+    bot: SendBot
+    progress: list[str]
+    documents: dict[str, Document] = field(default_factory=dict)
+
+    def document(self, source: str) -> Document:
+        """The document as the loader extracts it from the file on disk (cached)."""
+        if source not in self.documents:
+            self.documents[source] = load_document(self.settings.corpus_dir / source)
+        return self.documents[source]
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusIndex:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("corpus-index") / "data")
+    progress: list[str] = []
+    bot = SendBot.open(settings, progress=progress.append)
+    return CorpusIndex(settings, bot, progress)
+
+
+# --- the `sendbot` command in a subprocess -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sendbot_exe() -> Path:
+    exe = Path(sys.executable).parent / "sendbot"
+    if not exe.is_file():
+        pytest.skip(f"the sendbot console script is not installed next to {sys.executable}")
+    return exe
