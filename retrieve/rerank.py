@@ -31,6 +31,7 @@ _HAS_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*")  # a count or amount
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
+_DEFINITION_QUESTION = re.compile(r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 SEMANTIC_WEIGHT, LEXICAL_WEIGHT, PASSAGE_WEIGHT = 0.45, 0.35, 0.20
@@ -93,6 +94,12 @@ def answers_something(text: str, start: int, end: int) -> bool:
     return not (whole_line and looks_like_heading(sentence))
 
 
+def _defined_terms(question: str) -> list[re.Pattern]:
+    """For "what does X mean?": patterns of sentences that define X ("... (X)", "X stands for", "X means")."""
+    terms = re.findall(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b", question)  # acronyms such as SEMH, SENCo, EHCP
+    return [re.compile(rf"\({re.escape(t)}s?\)|\b{re.escape(t)} (stands for|means|is short for)", re.I) for t in terms]
+
+
 class SentenceReranker:
     """Scores sentences by meaning (MiniLM), rare-term overlap (idf over the indexed chunks) and passage similarity."""
 
@@ -111,6 +118,7 @@ class SentenceReranker:
         wants_number = bool(_NUMBER_QUESTION.search(query.cleaned))
         wants_date = bool(_DATE_QUESTION.search(query.cleaned))
         wants_commitment = bool(_PROMISE_QUESTION.search(query.cleaned))
+        defined = _defined_terms(query.cleaned) if _DEFINITION_QUESTION.search(query.cleaned) else []
         years = set(_YEAR.findall(query.cleaned))
         asks_about_questions = bool(_ASKS_ABOUT_QUESTIONS.search(query.cleaned))
         rough = []
@@ -129,6 +137,8 @@ class SentenceReranker:
                     adjust += ANSWER_TYPE_BONUS if _HAS_NUMBER.search(sentence) else -ANSWER_TYPE_PENALTY
                 if wants_date:
                     adjust += ANSWER_TYPE_BONUS if _HAS_DATE.search(sentence) else -ANSWER_TYPE_PENALTY
+                if any(d.search(sentence) for d in defined):
+                    adjust += 2 * ANSWER_TYPE_BONUS
                 if wants_commitment and _HAS_COMMITMENT.search(sentence):
                     adjust += ANSWER_TYPE_BONUS
                 if missing_year:
