@@ -1,0 +1,430 @@
+"""The web app (app.py): pure rendering helpers, then the real server in a subprocess driven over HTTP and the
+Gradio API with gradio_client (the API answers, filters, 20 concurrent requests, the document route, uploads for
+administrators only, feedback export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+import app
+from sendbot.config import Settings
+from sendbot.feedback import FeedbackStore
+from sendbot.models import Answer, AnswerSentence, Citation, Filters
+
+pytest_plugins = ["app_server"]  # the session-scoped `app_server` fixture: one real server for the session
+
+PROJECT = Path(__file__).resolve().parent.parent
+AGENDA = "cfosp-agenda-pack-2023-05-24.pdf"
+CONTRACT_KEYS = {"question", "answer", "refused", "citations"}
+CITATION_KEYS = {"n", "source", "title", "date", "page", "section", "text", "quote", "score"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pure helpers
+# ---------------------------------------------------------------------------------------------------------------
+
+def citation(n=1, source=AGENDA, page=10, text="Intro line.\n• 159 Mental Health Leaders trained (59%)• more",
+             quote="• 159 Mental Health Leaders trained (59%)", title="Agenda pack <24 May 2023> & more",
+             section="Broker & deliver training", date="2023-05-24", kind="agenda and reports", period=""):
+    return Citation(n=n, source=source, title=title, date=date, page=page, section=section, text=text, quote=quote,
+                    score=0.87, kind=kind, period=period)
+
+
+def answer_with(*citations: Citation, sentences=None) -> Answer:
+    sentences = sentences or tuple(AnswerSentence(c.quote, (c.n,)) for c in citations)
+    return Answer("How many?", tuple(sentences), tuple(citations), refused=False)
+
+
+def test_resolve_address_prefers_flags_then_gradio_variables_then_loopback_7860():
+    assert app.resolve_address(environ={}) == ("127.0.0.1", 7860)
+    env = {"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "8123"}
+    assert app.resolve_address(environ=env) == ("0.0.0.0", 8123)
+    assert app.resolve_address("127.0.0.2", 9000, environ=env) == ("127.0.0.2", 9000)
+    with pytest.raises(ValueError, match="GRADIO_SERVER_PORT"):
+        app.resolve_address(environ={"GRADIO_SERVER_PORT": "eighty"})
+
+
+def test_answer_html_links_each_marker_to_its_numbered_card_and_escapes_document_text():
+    first = citation()
+    second = citation(n=2, source="local-offer-news-updates.txt", page=None, text="<script>alert(1)</script> Fine.",
+                      quote="Fine.", title="News", section="News", date="", period="late 2021 to 2022", kind="web page")
+    html = app.render_answer(answer_with(first, second), turn=3)
+    assert "\n" not in html  # one block for the chat's Markdown renderer
+    assert 'href="#sb-t3-source-1"' in html and 'id="sb-t3-source-1"' in html
+    assert 'href="#sb-t3-source-2"' in html and 'id="sb-t3-source-2"' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Agenda pack &lt;24 May 2023&gt; &amp; more" in html and "Broker &amp; deliver training" in html
+    assert f'href="documents/{AGENDA}#page=10"' in html  # a PDF opens at its page
+    assert 'href="documents/local-offer-news-updates.txt"' in html  # no page for text files
+    assert "<mark>• 159 Mental Health Leaders trained (59%)</mark>" in html
+    assert "24 May 2023" in html and "page 10" in html and "agenda and reports" in html
+    assert "late 2021 to 2022" in html  # an undated document shows its period
+
+
+def test_highlight_marks_each_quote_merges_overlaps_and_ignores_missing_ones():
+    text = "One & two. Three < four.\nFive."
+    assert app.highlight(text, ["One & two.", "Five."]) == "<mark>One &amp; two.</mark> Three &lt; four.<br><mark>Five.</mark>"
+    assert app.highlight(text, ["One & two. Three", "Three < four."]) == "<mark>One &amp; two. Three &lt; four.</mark><br>Five."
+    assert app.highlight(text, ["not there"]) == "One &amp; two. Three &lt; four.<br>Five."
+
+
+def test_refusal_is_friendly_and_offers_the_nearest_topics():
+    refusal = Answer("capital of France?", (), (), refused=True, message="I couldn't find that ... topics: A; B.",
+                     nearest_topics=("SEND Accelerated Progress Plan <APP>", "2024 Roundup"))
+    html = app.render_refusal(refusal, "Searched only documents dated from 1 January 2030.")
+    assert "I couldn&#x27;t find that in these documents" in html
+    assert "<li>SEND Accelerated Progress Plan &lt;APP&gt;</li>" in html and "<li>2024 Roundup</li>" in html
+    assert "filters cleared" in html
+    assert app.render_answer(refusal, 1) == app.render_refusal(refusal)
+
+
+def test_dates_and_filters_read_the_way_people_type_them():
+    assert app.parse_day("2023") == date(2023, 1, 1) and app.parse_day("2023", end=True) == date(2023, 12, 31)
+    assert app.parse_day("2024-02", end=True) == date(2024, 2, 29) and app.parse_day(" 2023-05-24 ") == date(2023, 5, 24)
+    assert app.parse_day("") is None
+    with pytest.raises(ValueError, match="like 2023-05-24"):
+        app.parse_day("24/05/2023")
+    with pytest.raises(ValueError, match="swap"):
+        app.make_filters(date_from="2024", date_to="2023")
+    filters = app.make_filters(["a.pdf"], ["minutes"], "2023", "2023-06")
+    assert filters == Filters(("a.pdf",), ("minutes",), date(2023, 1, 1), date(2023, 6, 30))
+    note = app.describe_filters(filters, {"a.pdf": "The A report"})
+    assert "The A report" in note and "minutes" in note and "1 January 2023 to 30 June 2023" in note
+    assert app.describe_filters(Filters()) == ""
+
+
+def test_documents_table_and_list_escape_titles_and_link_to_the_document_route():
+    record = SimpleNamespace(source="a b&c.pdf", title="<b>Plan</b>", date="2024-09-24", period="", kind="minutes",
+                             chunks=12, path="/x/a b&c.pdf", paged=True)
+    table = app.render_documents_table([record])
+    assert "&lt;b&gt;Plan&lt;/b&gt;" in table and "24 September 2024" in table and ">12<" in table
+    assert 'href="documents/a%20b%26c.pdf"' in table and "<caption>1 document, newest first" in table
+    assert "&lt;b&gt;Plan&lt;/b&gt;" in app.render_document_list([record])
+
+
+def test_upload_problems_are_explained_in_plain_words(tmp_path):
+    ok = tmp_path / "notes.md"
+    ok.write_text("Some notes about short breaks.")
+    assert app.upload_problem(ok, 1) == ""
+    exe = tmp_path / "setup.exe"
+    exe.write_bytes(b"MZ")
+    assert "'.exe' files can't be added" in app.upload_problem(exe, 1)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * (2 * 1024 * 1024))
+    assert app.upload_problem(big, 1) == "the file is 2.0 MB, and the limit is 1 MB."
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    assert app.upload_problem(empty, 1) == "the file is empty."
+
+
+class IngestingBot:
+    """Stands in for SendBot.ingest: files named bad-* fail, the rest are added with 3 passages."""
+
+    def __init__(self):
+        self.ingested = []
+
+    def ingest(self, paths, progress=None):
+        from sendbot.models import FileResult, IngestReport
+
+        report = IngestReport()
+        for path in paths:
+            self.ingested.append((path.name, path.read_text()))
+            failed = path.name.startswith("bad-")
+            report.files.append(FileResult(path.name, str(path), "failed" if failed else "added", 0 if failed else 3,
+                                           reason="the text could not be read" if failed else ""))
+            if progress:
+                progress(path.name)
+        return report
+
+
+def test_uploads_are_checked_copied_ingested_and_a_failed_replacement_is_undone(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", max_upload_mb=1)
+    settings.uploads_dir.mkdir(parents=True)
+    (settings.uploads_dir / "bad-notes.txt").write_text("the version that works")
+    incoming = tmp_path / "incoming"
+    (incoming / "again").mkdir(parents=True)
+    for name, text in [("good.md", "# Good"), ("bad-notes.txt", "a broken version"), ("setup.exe", "MZ")]:
+        (incoming / name).write_text(text)
+    (incoming / "again" / "good.md").write_text("# Same name")
+    steps = []
+    bot = IngestingBot()
+    lines = app.add_uploads(bot, [incoming / "good.md", incoming / "bad-notes.txt", incoming / "setup.exe",
+                                  incoming / "again" / "good.md"], settings, lambda done, total: steps.append((done, total)))
+    assert lines == [
+        (False, "setup.exe", "'.exe' files can't be added. Please use PDF, Word (.docx), web page (.html) or text (.txt, .md) files."),
+        (False, "good.md", "another file with this name is in the same upload."),
+        (True, "good.md", "3 passages can now be searched."),
+        (False, "bad-notes.txt", "the text could not be read"),
+    ]
+    assert bot.ingested == [("good.md", "# Good"), ("bad-notes.txt", "a broken version")]
+    assert steps == [(0, 2), (1, 2), (2, 2)]
+    assert (settings.uploads_dir / "good.md").read_text() == "# Good"
+    assert (settings.uploads_dir / "bad-notes.txt").read_text() == "the version that works"  # put back
+    assert sorted(p.name for p in settings.uploads_dir.iterdir()) == ["bad-notes.txt", "good.md"]
+    assert "Not added:</strong> setup.exe" in app.render_upload_results(lines)
+
+
+def test_feedback_can_be_exported_from_the_command_line(tmp_path, monkeypatch, capsys):
+    from sendbot import feedback
+
+    monkeypatch.setenv("SENDBOT_DATA_DIR", str(tmp_path))
+    assert feedback.main([str(tmp_path / "out.csv")]) == 1  # no feedback yet
+    FeedbackStore(tmp_path / "feedback.sqlite3").record("s", "a", True, answer_with(citation()).to_json())
+    assert feedback.main([str(tmp_path / "out.csv")]) == 0
+    assert "Wrote 1 feedback rows" in capsys.readouterr().out
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8-sig").startswith("created_at,rating,question")
+
+
+def test_example_questions_come_for_parents_and_for_officers():
+    groups = app.load_examples()
+    assert any("parent" in heading.lower() for heading in groups)
+    assert any("officer" in heading.lower() for heading in groups)
+    assert all(len(questions) >= 3 for questions in groups.values())
+
+
+def test_feedback_store_replaces_a_changed_vote_withdraws_and_exports_safe_csv(tmp_path):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    reply = answer_with(citation()).to_json() | {"question": "=HYPERLINK(\"x\")"}
+    store.record("session-1", "answer-a", True, reply, {"kinds": ["minutes"]})
+    store.record("session-1", "answer-a", False, reply)  # changed their mind: one row, now not helpful
+    store.record("session-2", "answer-b", True, reply)
+    rows = store.rows()
+    assert [(r["session"], r["helpful"]) for r in rows] == [("session-1", 0), ("session-2", 1)]
+    assert json.loads(rows[0]["citations"])[0]["page"] == 10 and "text" not in json.loads(rows[0]["citations"])[0]
+    store.withdraw("session-2", "answer-b")
+    table = list(csv.DictReader(io.StringIO(store.to_csv())))
+    assert len(table) == 1 and table[0]["rating"] == "not helpful"
+    assert table[0]["question"].startswith("'=")  # a spreadsheet will not run it as a formula
+    assert table[0]["sources"] == f"[1] {AGENDA} page 10" and "session" not in table[0]
+
+
+class FakeBot:
+    """Just enough of SendBot for building the Blocks without an index."""
+
+    def __init__(self):
+        record = SimpleNamespace(source="a.txt", title="A", date="", period="", kind="minutes", chunks=1,
+                                 path="/nowhere/a.txt", paged=False)
+        self.store = SimpleNamespace(files={"a.txt": record})
+
+    def documents(self):
+        return list(self.store.files.values())
+
+
+def blocks_config(tmp_path, password: str) -> dict:
+    settings = Settings(data_dir=tmp_path, admin_password=password)
+    return app.build_app(FakeBot(), settings).get_config_file()
+
+
+def test_admin_controls_exist_only_when_a_password_is_set_and_start_hidden(tmp_path):
+    without = blocks_config(tmp_path, "")
+    elem_ids = {c["props"].get("elem_id") for c in without["components"]}
+    api_names = {d.get("api_name") for d in without["dependencies"]}
+    assert "sb-upload" not in elem_ids and "sb-password" not in elem_ids
+    assert "add_documents" not in api_names and "remove_document" not in api_names
+    assert "ask" in api_names
+
+    with_password = blocks_config(tmp_path, "s3cret")
+    by_id = {c["props"].get("elem_id"): c for c in with_password["components"]}
+    assert "sb-password" in by_id and by_id["sb-password"]["props"]["type"] == "password"
+    assert by_id["sb-admin-tools"]["props"]["visible"] is False  # upload and removal appear after signing in
+    assert "s3cret" not in repr(with_password)
+
+
+def test_sendbot_serve_passes_host_port_and_settings_to_the_app(monkeypatch, tmp_path):
+    from sendbot import cli
+
+    calls = []
+    monkeypatch.setattr(app, "serve", lambda settings, host, port: calls.append((settings.data_dir, host, port)))
+    result = CliRunner().invoke(cli.main, ["--data-dir", str(tmp_path), "serve", "--host", "0.0.0.0", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert calls == [(tmp_path.resolve(), "0.0.0.0", 8123)]
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "not-a-port")
+    result = CliRunner().invoke(cli.main, ["serve"])
+    assert result.exit_code == 2 and "GRADIO_SERVER_PORT" in result.output
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The real server
+# ---------------------------------------------------------------------------------------------------------------
+
+def client(server):
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+def ask(server, question, *args):
+    return client(server).predict(question, *args, api_name="/ask")
+
+
+def get(url: str) -> tuple[int, str, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers.get("content-type", ""), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("content-type", ""), error.read()
+
+
+def cites(result: dict, source: str, page: int | None = None) -> bool:
+    return any(c["source"] == source and (page is None or c["page"] == page) for c in result["citations"])
+
+
+@pytest.mark.slow
+def test_start_up_ingests_the_empty_index_and_prints_the_address(app_server):
+    log = app_server.log()
+    assert "ingesting the bundled corpus" in log
+    assert f"sendbot is ready at http://127.0.0.1:{app_server.port}/" in log
+    assert (app_server.data_dir / "files.json").is_file()
+
+
+@pytest.mark.slow
+def test_api_answers_with_the_fact_and_its_citation(app_server):
+    result = ask(app_server, "How many Mental Health Leaders have been trained?")
+    assert set(result) == CONTRACT_KEYS and result["refused"] is False
+    assert "159" in result["answer"] and "[1]" in result["answer"]
+    assert all(set(c) == CITATION_KEYS for c in result["citations"])
+    assert cites(result, AGENDA, page=10)
+
+
+@pytest.mark.slow
+def test_api_expands_an_acronym(app_server):
+    result = ask(app_server, "What does CARM stand for?")
+    assert "Complex Adult Risk Management" in result["answer"] and result["citations"]
+
+
+@pytest.mark.slow
+def test_api_refuses_what_the_documents_do_not_say(app_server):
+    result = ask(app_server, "What is the capital of France?")
+    assert result["refused"] is True and result["citations"] == []
+    assert "couldn't find that in these documents" in result["answer"]
+
+
+@pytest.mark.slow
+def test_api_returns_the_same_json_as_the_cli(app_server):
+    question = "What does CARM stand for?"
+    env = {**os.environ, "SENDBOT_DATA_DIR": str(app_server.data_dir)}
+    cli = subprocess.run([str(Path(sys.executable).parent / "sendbot"), "ask", "--json", question], cwd=PROJECT,
+                         env=env, capture_output=True, text=True, timeout=180)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    assert ask(app_server, question) == json.loads(cli.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_api_filters_by_document_kind_and_date(app_server):
+    only_news = ask(app_server, "How many Mental Health Leaders have been trained?", ["local-offer-news-updates.txt"])
+    assert {c["source"] for c in only_news["citations"]} <= {"local-offer-news-updates.txt"}
+    assert not cites(only_news, AGENDA)
+    minutes = ask(app_server, "What did Ofsted and the CQC find at the revisit?", None, ["minutes"])
+    assert minutes["citations"] and all(c["source"] == "cfosp-minutes-ofsted-cqc-send-revisit.txt" for c in minutes["citations"])
+    dated = ask(app_server, "What did parent carers ask about?", None, None, "2024-01-01", "2024-12-31")
+    assert all(c["date"].startswith("2024") for c in dated["citations"])
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="2023-05-24"):
+        ask(app_server, "anything", None, None, "last May")
+    with pytest.raises(AppError, match="Unknown document"):
+        ask(app_server, "anything", ["../../etc/passwd"])
+
+
+@pytest.mark.slow
+def test_twenty_concurrent_api_requests_are_all_answered_correctly(app_server):
+    questions = [
+        ("How many Mental Health Leaders have been trained?", lambda r: "159" in r["answer"] and cites(r, AGENDA, 10)),
+        ("What does CARM stand for?", lambda r: "Complex Adult Risk Management" in r["answer"]),
+        ("What is the capital of France?", lambda r: r["refused"] is True),
+        ("How many schools have signed up to the relaunched SENCo network?", lambda r: "130" in r["answer"]),
+    ]
+    shared = client(app_server)
+    jobs = [questions[i % len(questions)] for i in range(20)]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(lambda job: shared.predict(job[0], api_name="/ask"), jobs, timeout=300))
+    for (question, check), result in zip(jobs, results):
+        assert result["question"] == question and check(result), (question, result["answer"])
+
+
+@pytest.mark.slow
+def test_document_route_serves_indexed_files_only(app_server):
+    status, kind, body = get(app_server.url + f"documents/{AGENDA}")
+    assert status == 200 and kind == "application/pdf" and body.startswith(b"%PDF")
+    status, kind, body = get(app_server.url + "documents/local-offer-news-updates.txt")
+    assert status == 200 and kind.startswith("text/plain") and b"Local Offer" in body
+    for probe in ("documents/manifest.json", "documents/..%2Fpyproject.toml", "documents/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                  "documents/..%2F..%2Fapp.py", "documents/"):
+        status, _, body = get(app_server.url + probe)
+        assert status == 404 and b"[project]" not in body and b"root:" not in body, probe
+    status, _, body = get(app_server.url + "gradio_api/file=" + str(PROJECT / "pyproject.toml"))
+    assert status in (403, 404) and b"[project]" not in body
+
+
+@pytest.mark.slow
+def test_the_page_has_no_external_assets(app_server):
+    status, kind, body = get(app_server.url)
+    assert status == 200 and "text/html" in kind
+    assert not re.search(rb'(src|href)="https?://(?!127\.0\.0\.1)', body)
+
+
+@pytest.mark.slow
+def test_only_a_signed_in_administrator_can_add_and_remove_documents(app_server, tmp_path):
+    from gradio_client import handle_file
+
+    upload = tmp_path / "zephyr-lantern-club.md"
+    upload.write_text(
+        "# Zephyr Lantern Club\n\nThe Zephyr Lantern Club for young carers meets every Thursday evening at "
+        "Pershore library, and a place there is free for any young carer aged 8 to 17.\n", encoding="utf-8")
+    not_allowed = tmp_path / "tool.exe"
+    not_allowed.write_bytes(b"MZ not a document")
+    question = "When does the Zephyr Lantern Club meet?"
+
+    anonymous = client(app_server)
+    refused = anonymous.predict([handle_file(str(upload))], api_name="/add_documents")
+    assert "sign in as an administrator" in refused[0]
+    wrong = anonymous.predict("letmein", api_name="/admin_sign_in")
+    assert "not right" in json.dumps(wrong)
+    refused = anonymous.predict([handle_file(str(upload))], api_name="/add_documents")
+    assert "sign in as an administrator" in refused[0]
+    assert "sign in" in anonymous.predict(AGENDA, api_name="/remove_document")[0]
+    assert get(app_server.url + f"documents/{upload.name}")[0] == 404
+    assert not cites(ask(app_server, question), upload.name)
+
+    admin = client(app_server)
+    assert "signed in" in json.dumps(admin.predict(app_server.admin_password, api_name="/admin_sign_in"))
+    try:
+        added = admin.predict([handle_file(str(upload)), handle_file(str(not_allowed))], api_name="/add_documents")
+        assert re.search(r"Added:</strong> zephyr-lantern-club\.md: \d+ passages", added[0]), added[0]
+        assert "Not added:</strong> tool.exe: &#x27;.exe&#x27; files can&#x27;t be added" in added[0]
+        assert "zephyr-lantern-club.md" in added[1]  # the documents table
+        assert (app_server.data_dir / "uploads" / upload.name).is_file()
+        found = ask(app_server, question)
+        assert "Thursday" in found["answer"] and cites(found, upload.name)
+        status, kind, body = get(app_server.url + f"documents/{upload.name}")
+        assert status == 200 and b"Pershore library" in body
+        too_big = tmp_path / "too-big.txt"
+        too_big.write_bytes(b"a " * (app_server.max_upload_mb * 1024 * 1024))
+        with pytest.raises(Exception):  # Gradio's upload route refuses it before it reaches the app
+            admin.predict([handle_file(str(too_big))], api_name="/add_documents")
+    finally:
+        removed = admin.predict(upload.name, api_name="/remove_document")
+    assert removed[0] == f"Removed {upload.name}." and upload.name not in removed[1]
+    assert not (app_server.data_dir / "uploads" / upload.name).exists()
+    assert get(app_server.url + f"documents/{upload.name}")[0] == 404
+    assert not cites(ask(app_server, question), upload.name)
+
+    admin.predict(api_name="/admin_sign_out")
+    assert "sign in" in admin.predict(upload.name, api_name="/remove_document")[0]
+    file, message = anonymous.predict(api_name="/export_feedback")
+    assert file is None and "sign in" in message  # not signed in: no file to download
