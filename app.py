@@ -393,7 +393,7 @@ def render_upload_results(lines: list[tuple[bool, str, str]]) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 def build_app(bot, settings: Settings) -> gr.Blocks:
-    """The whole user interface; `bot` is a SendBot (or anything with ask/documents/ingest/remove/store)."""
+    """The whole user interface; `bot` is a SendBot (or anything with ask/documents/record/ingest/remove)."""
     feedback = FeedbackStore(settings.feedback_db)
     admin_enabled = bool(settings.admin_password)
     admin_lock = threading.Lock()
@@ -509,7 +509,7 @@ def build_app(bot, settings: Settings) -> gr.Blocks:
         if not source:
             return ("Please choose a document to remove.", *refresh())
         with admin_lock:
-            record = bot.store.files.get(source)
+            record = bot.record(source)
             removed = bot.remove(source)
             if removed and record and Path(record.path).resolve().parent == settings.uploads_dir.resolve():
                 Path(record.path).unlink(missing_ok=True)  # an uploaded copy; files elsewhere are never deleted
@@ -719,7 +719,7 @@ def create_app(bot, settings: Settings) -> FastAPI:
 
     @app.get("/documents/{source}")
     def document(source: str):
-        record = bot.store.files.get(source)  # only files the index lists; the name never becomes a path
+        record = bot.record(source)  # only files the index lists; the name never becomes a path
         if record is None:
             return PlainTextResponse("That document is not in the index.", status_code=404)
         path = Path(record.path)

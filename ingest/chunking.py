@@ -7,6 +7,7 @@ Headings and table headers travel with their chunks as `context`, which is embed
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -105,8 +106,14 @@ def parse_blocks(text: str) -> list[Block]:
 
 
 def looks_like_heading(line: str) -> bool:
-    """A short line without closing punctuation, starting with a capital: a heading if a paragraph follows."""
+    """A short line without closing punctuation, starting with a capital: a heading if a paragraph follows.
+
+    Chart legends ("Not like me Sometimes like me Like me") and lone table-cell acronyms ("CYP") are not.
+    """
     words = line.split()
+    repeats = Counter(w.lower() for w in words if len(w) > 1).most_common(1)
+    if (repeats and repeats[0][1] >= 3) or (len(words) == 1 and line.isupper() and len(line) <= 5):
+        return False
     return (
         len(line) <= 160
         and 1 <= len(words) <= 24

@@ -12,10 +12,10 @@ from index.store import Store
 from ingest.chunking import chunk_document
 from ingest.loaders import LoadError, file_sha256, load_document
 from sendbot.config import Settings
-from sendbot.models import FileResult, IngestReport
+from sendbot.models import Document, FileResult, IngestReport
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
-CHUNKER_VERSION = 3  # bump when loading or chunking changes what a file's chunks are
+CHUNKER_VERSION = 4  # bump when loading or chunking changes what a file's chunks are
 
 
 def pipeline_id(settings: Settings) -> str:
@@ -91,7 +91,7 @@ def _ingest_file(path: Path, store: Store, settings: Settings, seen: dict[str, P
         if record and record.sha256 == sha:
             store.remove_document(source)  # same content, new chunking: chunk ids repeat, so clear the old ones first
         store.put_document(doc, chunks, vectors, pipeline)
-        return FileResult(source, str(path), "updated" if record else "added", len(chunks))
+        return FileResult(source, str(path), "updated" if record else "added", len(chunks), note=_empty_pages_note(doc))
     except LoadError as error:
         return FileResult(source, str(path), "failed", reason=str(error))
     except OSError as error:
@@ -100,10 +100,18 @@ def _ingest_file(path: Path, store: Store, settings: Settings, seen: dict[str, P
         return FileResult(source, str(path), "failed", reason=f"unexpected {type(error).__name__}: {error}")
 
 
+def _empty_pages_note(doc: Document) -> str:
+    empty = [p.number for p in doc.pages if not p.text]
+    if not doc.paged or not empty:
+        return ""
+    return f"{len(empty)} of {len(doc.pages)} pages have no text layer (blank, or scanned without OCR) and cannot be searched"
+
+
 def _describe(result: FileResult) -> str:
     if result.status == "failed":
         return f"FAILED {result.path}: {result.reason}"
-    return f"{result.status:>9} {result.source} ({result.chunks} chunks)"
+    note = f"; note: {result.note}" if result.note else ""
+    return f"{result.status:>9} {result.source} ({result.chunks} chunks){note}"
 
 
 def rebuild_keyword_index(store: Store, settings: Settings, force: bool = False) -> KeywordIndex:

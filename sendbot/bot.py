@@ -64,6 +64,10 @@ class SendBot:
         """The indexed documents, newest first (undated last)."""
         return sorted(self.store.files.values(), key=lambda r: (r.date or "0000", r.title), reverse=True)
 
+    def record(self, source: str) -> FileRecord | None:
+        """The indexed document with this file name, or None."""
+        return self.store.files.get(source)
+
     def ingest(self, paths: list[Path], prune: bool = False, progress: Callable[[str], None] | None = None) -> IngestReport:
         """Ingest files and make them searchable straight away."""
         report = ingest(paths, self.settings, prune=prune, progress=progress)

@@ -182,7 +182,8 @@ class FileResult:
     path: str
     status: FileStatus
     chunks: int = 0
-    reason: str = ""
+    reason: str = ""  # why a file failed
+    note: str = ""  # something worth knowing about a file that went in (e.g. pages without text)
 
 
 @dataclass

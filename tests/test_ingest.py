@@ -369,3 +369,8 @@ def test_an_encrypted_pdf_with_an_empty_user_password_is_read(settings, docs_dir
     (docs_dir / "owner-locked.pdf").write_bytes(buffer.getvalue())
     [result] = ingest([docs_dir], settings).files
     assert result.status == "added", result.reason
+
+
+def test_a_pdf_with_pages_that_have_no_text_goes_in_with_a_note(corpus):
+    line = next(p for p in corpus.progress if "cfosp-agenda-pack-2023-05-24.pdf" in p)
+    assert "added" in line and "100 of 124 pages have no text layer" in line
