@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -12,7 +14,7 @@ from index.store import Store
 from ingest.chunking import chunk_document
 from ingest.loaders import LoadError, file_sha256, load_document
 from sendbot.config import Settings
-from sendbot.models import Document, FileResult, IngestReport
+from sendbot.models import Chunk, Document, FileResult, IngestReport
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
 CHUNKER_VERSION = 4  # bump when loading or chunking changes what a file's chunks are
@@ -42,27 +44,47 @@ def _ignored(path: Path, root: Path) -> bool:
     return hidden or path.name.lower() in NOT_DOCUMENTS
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A changed file, loaded and chunked, waiting to be embedded and stored."""
+
+    doc: Document
+    chunks: list[Chunk]
+    replaces_same_content: bool  # same bytes as the live version, re-chunked by a newer pipeline
+    is_update: bool
+
+
 def ingest(paths: list[Path], settings: Settings, prune: bool = False,
            progress: Callable[[str], None] | None = None, show_bar: bool = False) -> IngestReport:
-    """Ingest files: each changed file's chunks go in whole or not at all; bad files are reported, not fatal."""
+    """Ingest files: each changed file's chunks go in whole or not at all; bad files are reported, not fatal.
+
+    Reading and chunking the next file runs in a helper thread while the current one is embedded, smallest files
+    first, so parsing a long PDF overlaps with embedding instead of adding to it.
+    """
     from tqdm import tqdm
 
     started = time.perf_counter()
     store = Store(settings.data_dir)
     store.collect_garbage()
     files, missing = discover(paths)
-    report = IngestReport(files=list(missing))
-    seen: dict[str, Path] = {}
+    results: dict[Path, FileResult] = _duplicate_names(files)
+    queue = sorted((p for p in files if p not in results), key=lambda p: p.stat().st_size)
     changed = False
-    with tqdm(total=len(files), unit="file", desc="Ingesting", disable=not show_bar, leave=False) as bar:
-        for path in files:
+    with ThreadPoolExecutor(max_workers=1) as reader, \
+            tqdm(total=len(files), unit="file", desc="Ingesting", disable=not show_bar, leave=False) as bar:
+        pending = [reader.submit(_prepare, path, store, settings) for path in queue[:1]]
+        for i, path in enumerate(queue):
+            prepared = pending.pop(0).result()
+            if i + 1 < len(queue):
+                pending.append(reader.submit(_prepare, queue[i + 1], store, settings))
             bar.set_postfix_str(path.name[:40])
-            result = _ingest_file(path, store, settings, seen)
+            result = prepared if isinstance(prepared, FileResult) else _store(path, prepared, store, settings)
             changed |= result.status in ("added", "updated")
-            report.files.append(result)
+            results[path] = result
             if progress:
                 progress(_describe(result))
             bar.update()
+    report = IngestReport(files=missing + [results[path] for path in files])  # in the order the files were found
     if prune:
         for source, record in list(store.files.items()):
             if not Path(record.path).exists():
@@ -74,30 +96,50 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
     return report
 
 
-def _ingest_file(path: Path, store: Store, settings: Settings, seen: dict[str, Path]) -> FileResult:
+def _duplicate_names(files: list[Path]) -> dict[Path, FileResult]:
+    """Files whose name another file (earlier in the list) already has: sources are file names, so one must go."""
+    first: dict[str, Path] = {}
+    duplicates = {}
+    for path in files:
+        if path.name in first:
+            duplicates[path] = FileResult(path.name, str(path), "failed", reason=(
+                f"another file with this name was ingested from {first[path.name]}; rename one of them"))
+        else:
+            first[path.name] = path
+    return duplicates
+
+
+def _prepare(path: Path, store: Store, settings: Settings) -> _Prepared | FileResult:
+    """Load and chunk a file unless it is unchanged; failures come back as a FileResult."""
     source = path.name
-    if source in seen:
-        return FileResult(source, str(path), "failed", reason=f"another file with this name was ingested from {seen[source]}; rename one of them")
-    seen[source] = path
     try:
         sha = file_sha256(path)
         record = store.files.get(source)
-        pipeline = pipeline_id(settings)
-        if record and record.sha256 == sha and record.pipeline == pipeline:
+        if record and record.sha256 == sha and record.pipeline == pipeline_id(settings):
             return FileResult(source, str(path), "unchanged", record.chunks)
         doc = load_document(path, settings.max_file_mb, sha)
         chunks = chunk_document(doc, count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
-        vectors = get_embedder().encode([c.search_text for c in chunks])
-        if record and record.sha256 == sha:
-            store.remove_document(source)  # same content, new chunking: chunk ids repeat, so clear the old ones first
-        store.put_document(doc, chunks, vectors, pipeline)
-        return FileResult(source, str(path), "updated" if record else "added", len(chunks), note=_empty_pages_note(doc))
+        return _Prepared(doc, chunks, replaces_same_content=bool(record and record.sha256 == sha), is_update=record is not None)
     except LoadError as error:
         return FileResult(source, str(path), "failed", reason=str(error))
     except OSError as error:
         return FileResult(source, str(path), "failed", reason=f"could not read the file ({error.strerror or error})")
     except Exception as error:  # one bad file must never stop the others
         return FileResult(source, str(path), "failed", reason=f"unexpected {type(error).__name__}: {error}")
+
+
+def _store(path: Path, prepared: _Prepared, store: Store, settings: Settings) -> FileResult:
+    """Embed a prepared file's chunks and make them live in one step."""
+    doc = prepared.doc
+    try:
+        vectors = get_embedder().encode([c.search_text for c in prepared.chunks])
+        if prepared.replaces_same_content:
+            store.remove_document(doc.source)  # chunk ids repeat under the same content hash: clear the old ones first
+        store.put_document(doc, prepared.chunks, vectors, pipeline_id(settings))
+    except Exception as error:  # e.g. the disk filled up: report it, keep going with the other files
+        return FileResult(doc.source, str(path), "failed", reason=f"could not be indexed ({type(error).__name__}: {error})")
+    status = "updated" if prepared.is_update else "added"
+    return FileResult(doc.source, str(path), status, len(prepared.chunks), note=_empty_pages_note(doc))
 
 
 def _empty_pages_note(doc: Document) -> str:

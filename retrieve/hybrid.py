@@ -77,7 +77,7 @@ class HybridRetriever:
         ordered = sorted(fused, key=lambda cid: -fused[cid])
         # Fusion favours passages both searches found; each search's own best few still deserve a look.
         leaders = [cid for cid in dense[:GUARANTEED_PER_SEARCH] + keyword[:GUARANTEED_PER_SEARCH] if cid not in ordered[:k]]
-        ordered = list(dict.fromkeys(ordered[: k - len(set(leaders))] + leaders + ordered))
+        ordered = list(dict.fromkeys(ordered[: max(0, k - len(set(leaders)))] + leaders + ordered))
         similarities = self.vectors[[self.position[cid] for cid in ordered]] @ vector if ordered else np.zeros(0)
         passages: list[Passage] = []
         kept_rows: list[int] = []

@@ -56,8 +56,9 @@ class SendBot:
         """The answer and the passages it was composed from (the eval scores both)."""
         retriever, reranker, answerer = self.retriever, self.reranker, self.answerer
         query = prepare_query(question, self.speller)
-        found = retriever.search(query, self.settings.rerank_pool, filters)
-        ranked = reranker.rerank(query, found.passages, found.query_vector, k or self.settings.top_k)
+        k = k or self.settings.top_k
+        found = retriever.search(query, max(k, self.settings.rerank_pool), filters)
+        ranked = reranker.rerank(query, found.passages, found.query_vector, k)
         return answerer.answer(query, ranked), ranked.passages
 
     def documents(self) -> list[FileRecord]:
