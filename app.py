@@ -19,7 +19,6 @@ import hmac
 import html
 import re
 import shutil
-import sys
 import tempfile
 import threading
 import time

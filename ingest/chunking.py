@@ -194,15 +194,16 @@ def _split_long(text: str, block: Block, count_tokens: TokenCounter, max_tokens:
             continue
         words = [(a + m.start(), a + m.end()) for m in re.finditer(r"\S+", text[a:b])]
         word_sizes = count_tokens([text[x:y] for x, y in words])
-        begin, used = None, 0
+        window: list[tuple[int, int]] = []
+        used = 0
         for (x, y), w in zip(words, word_sizes):
-            if begin is not None and used + w > max_tokens:
-                pieces.append((begin, last, used))
-                begin, used = None, 0
-            begin = x if begin is None else begin
-            last, used = y, used + w
-        if begin is not None:
-            pieces.append((begin, last, used))
+            if window and used + w > max_tokens:
+                pieces.append((window[0][0], window[-1][1], used))
+                window, used = [], 0
+            window.append((x, y))
+            used += w
+        if window:
+            pieces.append((window[0][0], window[-1][1], used))
     i = 0
     while i < len(pieces):
         j, used = i, 0

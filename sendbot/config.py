@@ -44,16 +44,8 @@ class Settings:
     max_upload_mb: float = 20.0
 
     @property
-    def chroma_dir(self) -> Path:
-        return self.data_dir / "chroma"
-
-    @property
     def bm25_dir(self) -> Path:
         return self.data_dir / "bm25"
-
-    @property
-    def registry_path(self) -> Path:
-        return self.data_dir / "files.json"
 
     @property
     def uploads_dir(self) -> Path:

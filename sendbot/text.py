@@ -87,7 +87,6 @@ def content_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) > 1]
 
 
-_MONTHS = "january february march april may june july august september october november december".split()
 _NUMBER = re.compile(r"£?\d[\d,]*(?:\.\d+)?%?")
 
 
