@@ -17,7 +17,8 @@ from sendbot.config import Settings
 from sendbot.models import Chunk, Document, FileResult, IngestReport
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
-CHUNKER_VERSION = 4  # bump when loading or chunking changes what a file's chunks are
+CHUNKER_VERSION = 4
+READ_AHEAD = 8  # files read and chunked ahead of the one being embedded (bounds the memory they hold)  # bump when loading or chunking changes what a file's chunks are
 
 
 def pipeline_id(settings: Settings) -> str:
@@ -58,8 +59,8 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
            progress: Callable[[str], None] | None = None, show_bar: bool = False) -> IngestReport:
     """Ingest files: each changed file's chunks go in whole or not at all; bad files are reported, not fatal.
 
-    Reading and chunking the next file runs in a helper thread while the current one is embedded, smallest files
-    first, so parsing a long PDF overlaps with embedding instead of adding to it.
+    Reading and chunking the next files runs in a helper thread while the current one is embedded, smallest files
+    first, so parsing a long PDF overlaps with embedding the others instead of adding to it.
     """
     from tqdm import tqdm
 
@@ -72,11 +73,11 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
     changed = False
     with ThreadPoolExecutor(max_workers=1) as reader, \
             tqdm(total=len(files), unit="file", desc="Ingesting", disable=not show_bar, leave=False) as bar:
-        pending = [reader.submit(_prepare, path, store, settings) for path in queue[:1]]
+        pending = [reader.submit(_prepare, path, store, settings) for path in queue[:READ_AHEAD]]
         for i, path in enumerate(queue):
             prepared = pending.pop(0).result()
-            if i + 1 < len(queue):
-                pending.append(reader.submit(_prepare, queue[i + 1], store, settings))
+            if i + READ_AHEAD < len(queue):
+                pending.append(reader.submit(_prepare, queue[i + READ_AHEAD], store, settings))
             bar.set_postfix_str(path.name[:40])
             result = prepared if isinstance(prepared, FileResult) else _store(path, prepared, store, settings)
             changed |= result.status in ("added", "updated")

@@ -219,6 +219,7 @@ def bench(ctx: click.Context, corpus: Path | None, repeats: int, as_json: bool) 
         return
     click.echo(f"ingest:    {numbers['chunks']} chunks in {numbers['ingest_seconds']:.1f}s = {numbers['ingest_chunks_per_second']:.1f} chunks/s; "
                f"bare encode {numbers['bare_encode_chunks_per_second']:.1f} chunks/s; ratio {numbers['ingest_vs_bare_encode']:.2f}")
+    click.echo(f"           reading the files alone (PDF text extraction and the rest) takes {numbers['parse_seconds']:.1f}s")
     click.echo(f"re-ingest: unchanged corpus in {numbers['reingest_unchanged_seconds']:.2f}s "
                f"({numbers['reingest_vs_first_ingest']:.1%} of the first ingest)")
     click.echo(f"query:     p50 {numbers['query_p50_ms']:.0f} ms, p95 {numbers['query_p95_ms']:.0f} ms over {numbers['questions']} questions; "
