@@ -70,6 +70,9 @@ class Embedder:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
         self.model = SentenceTransformer(str(verified_model_dir()), device="cpu", local_files_only=True)
         self.model.max_seq_length = MAX_TOKENS
