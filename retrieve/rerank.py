@@ -31,7 +31,11 @@ _HAS_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*")  # a count or amount
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
-_DEFINITION_QUESTION = re.compile(r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b", re.I)
+_DEFINITION_QUESTION = re.compile(
+    r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b"
+    r"|^\W*(what|who)(\s+is|\s+are|'s)(\s+the)?\s+[A-Z][A-Za-z]*[A-Z][A-Za-z]*s?\W*$",  # "What is WCF?"
+    re.I,
+)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 SEMANTIC_WEIGHT, LEXICAL_WEIGHT, PASSAGE_WEIGHT = 0.45, 0.35, 0.20
@@ -125,7 +129,7 @@ class SentenceReranker:
         for i, passage in enumerate(candidates):
             text = passage.chunk.text
             context = stems(passage.chunk.context)
-            missing_year = bool(years - set(_YEAR.findall(passage.chunk.search_text)))
+            passage_years = set(_YEAR.findall(passage.chunk.search_text))
             for span in split_sentences(text):
                 if not answers_something(text, span.start, span.end):
                     continue
@@ -141,8 +145,10 @@ class SentenceReranker:
                     adjust += 2 * ANSWER_TYPE_BONUS
                 if wants_commitment and _HAS_COMMITMENT.search(sentence):
                     adjust += ANSWER_TYPE_BONUS
-                if missing_year:
+                if years - passage_years:  # the question's year is nowhere near
                     adjust -= MISSING_YEAR_PENALTY
+                elif years - set(_YEAR.findall(sentence)):  # in the passage, but not in this sentence
+                    adjust -= MISSING_YEAR_PENALTY / 3
                 if sentence.endswith("?") and not asks_about_questions:
                     adjust -= QUESTION_SENTENCE_PENALTY
                 adjust -= LONG_SENTENCE_PENALTY * max(0, len(sentence.split()) - LONG_SENTENCE_WORDS)
