@@ -21,21 +21,27 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.min_evidence = min_evidence
 
-    def answer(self, query: Query, ranked: Reranked) -> Answer:
-        """A cited answer to the query from the reranked passages, or a refusal naming the nearest topics."""
+    def answer(self, query: Query, ranked: Reranked, part_answers: list[ScoredSentence] = ()) -> Answer:
+        """A cited answer to the query from the reranked passages, or a refusal naming the nearest topics.
+
+        `part_answers` are the best sentences for each part of a several-part question: each one that is strong
+        enough is included, so that every part gets its answer.
+        """
         if not query.cleaned:
             return Answer(query.question, (), (), refused=True, message=load_prompt("no_question.txt"))
         if ranked.evidence < self.min_evidence:
             return refusal(query, ranked.passages, ranked.evidence)
-        return self._compose(query, ranked.passages, self._choose(ranked.sentences), ranked.evidence)
+        chosen = self._choose(ranked.sentences, [s for s in part_answers if s.score >= self.min_evidence])
+        return self._compose(query, ranked.passages, chosen, ranked.evidence)
 
-    def _choose(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _choose(self, scored: list[ScoredSentence], required: list[ScoredSentence]) -> list[ScoredSentence]:
         best = scored[0].score
         chosen: list[ScoredSentence] = []
-        for candidate in scored:
-            if len(chosen) == self.max_sentences or candidate.score < KEEP_RATIO * best:
+        limit = self.max_sentences + max(0, len(required) - 1)
+        for candidate in required + [s for s in scored if s.score >= KEEP_RATIO * best]:
+            if len(chosen) == limit:
                 break
-            if any(float(candidate.vector @ c.vector) >= REDUNDANT_SIMILARITY for c in chosen):
+            if any(candidate is c or float(candidate.vector @ c.vector) >= REDUNDANT_SIMILARITY for c in chosen):
                 continue
             chosen.append(candidate)
         return chosen

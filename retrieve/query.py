@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieve.spelling import Speller
+from sendbot.text import STOPWORDS
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
 
@@ -65,6 +66,34 @@ def expand_acronyms(text: str) -> str:
         elif any(re.search(rf"\b{re.escape(e.lower())}\b", lowered) for e in expansions):
             additions.append(acronym)
     return text if not additions else f"{text} ({'; '.join(dict.fromkeys(additions))})"
+
+
+_PART_BREAK = re.compile(
+    r"(?<=\?)\s+(?=\S)"  # "Who are FiP? What has happened to them?"
+    r"|,?\s+and\s+(?=(?:what|when|who|why|how|where|which|is|are|was|were|did|does|do|has|have)\b)",  # "..., and when..."
+    re.I,
+)
+
+
+def split_question(text: str) -> list[str]:
+    """The parts of a question that asks several things ("When was it held, and when is the next one?").
+
+    A part that names no topic of its own ("when is the next one") borrows the first part's words.
+    """
+    parts = [p.strip(" ,") for p in _PART_BREAK.split(text) if p and p.strip(" ,?")]
+    if len(parts) < 2:
+        return [text]
+    topic = " ".join(_topic_words(parts[0]))
+    return [parts[0]] + [p if len(_topic_words(p)) >= 3 else f"{p} ({topic})" for p in parts[1:]]
+
+
+def _topic_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[A-Za-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 2]
+
+
+def part_query(query: Query, part: str) -> Query:
+    """A query for one part of a several-part question."""
+    return Query(question=query.question, cleaned=part, expanded=expand_acronyms(part), injected=query.injected)
 
 
 def prepare_query(question: str, speller: Speller | None = None) -> Query:

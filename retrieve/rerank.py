@@ -10,7 +10,7 @@ import functools
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -87,6 +87,33 @@ class Reranked:
     def evidence(self) -> float:
         """The best sentence's score: how well the documents answer the question at all."""
         return self.sentences[0].score if self.sentences else 0.0
+
+
+def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranked, list[ScoredSentence]]:
+    """Combine the ranking for a whole question with those for its parts.
+
+    Returns the whole question's top k passages plus any passage holding a part's best sentence, every sentence
+    of those passages, and each part's best sentence (which the answer must try to include).
+    """
+    passages = list(whole.passages[:k])
+    position = {p.chunk.id: i for i, p in enumerate(passages)}
+    sentences = {(s.passage, s.start, s.end): s for s in whole.sentences if s.passage < k}
+    required = []
+    for part in parts:
+        for rank, sentence in enumerate(part.sentences):
+            chunk_id = part.passages[sentence.passage].chunk.id
+            if chunk_id not in position and rank > 0:
+                continue  # only a part's best sentence may bring in a passage of its own
+            if chunk_id not in position:
+                position[chunk_id] = len(passages)
+                passages.append(part.passages[sentence.passage])
+            moved = replace(sentence, passage=position[chunk_id])
+            key = (moved.passage, moved.start, moved.end)
+            if key not in sentences or sentences[key].score < moved.score:
+                sentences[key] = moved
+            if rank == 0:
+                required.append(sentences[key])
+    return Reranked(passages, sorted(sentences.values(), key=lambda s: -s.score)), required
 
 
 def answers_something(text: str, start: int, end: int) -> bool:

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Callable
 
 from answer.extractive import ExtractiveAnswerer
-from retrieve.rerank import SentenceReranker
+from retrieve.rerank import Reranked, SentenceReranker, merge_parts
 from retrieve.spelling import Speller
 from index.embedder import get_embedder, known_words
 from index.store import FileRecord, Store
 from ingest.pipeline import ingest, rebuild_keyword_index
 from retrieve.hybrid import HybridRetriever
-from retrieve.query import prepare_query
+from retrieve.query import part_query, prepare_query, split_question
 from sendbot.config import Settings
 from sendbot.models import Answer, Filters, IngestReport, Passage
 
@@ -57,9 +57,20 @@ class SendBot:
         retriever, reranker, answerer = self.retriever, self.reranker, self.answerer
         query = prepare_query(question, self.speller)
         k = k or self.settings.top_k
-        found = retriever.search(query, max(k, self.settings.rerank_pool), filters)
-        ranked = reranker.rerank(query, found.passages, found.query_vector, k)
-        return answerer.answer(query, ranked), ranked.passages
+        pool = max(k, self.settings.rerank_pool)
+        found = retriever.search(query, pool, filters)
+        ranked = reranker.rerank(query, found.passages, found.query_vector, pool)
+        parts = split_question(query.cleaned) if query.cleaned else []
+        if len(parts) < 2:
+            ranked = Reranked(ranked.passages[:k], [s for s in ranked.sentences if s.passage < k])
+            return answerer.answer(query, ranked), ranked.passages
+        part_rankings = []
+        for part in parts:  # a several-part question: make sure each part gets its own best sentence
+            sub = part_query(query, part)
+            sub_found = retriever.search(sub, pool, filters)
+            part_rankings.append(reranker.rerank(sub, sub_found.passages, sub_found.query_vector, k))
+        ranked, part_answers = merge_parts(ranked, part_rankings, k)
+        return answerer.answer(query, ranked, part_answers), ranked.passages
 
     def documents(self) -> list[FileRecord]:
         """The indexed documents, newest first (undated last)."""

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from retrieve.query import prepare_query
+from retrieve.query import prepare_query, split_question
 from sendbot.models import Answer, Filters
 from sendbot.prompts import load_prompt
 from support import assert_grounded
@@ -206,3 +206,24 @@ def test_answer_json_has_exactly_the_contract_keys(ask):
     for c in data["citations"]:
         assert set(c) == {"n", "source", "title", "date", "page", "section", "text", "quote", "score"}
         assert isinstance(c["n"], int) and isinstance(c["score"], float) and c["quote"] in c["text"]
+
+
+# --- questions that ask several things -----------------------------------------------------------------------
+
+
+def test_a_question_is_split_into_its_parts_and_a_vague_part_borrows_the_topic():
+    assert split_question("What is CARM, and what are the GET SAFE partners doing to line their processes up with it?") == [
+        "What is CARM", "what are the GET SAFE partners doing to line their processes up with it?"]
+    assert split_question("Who are FiP? What happened to them?") == ["Who are FiP?", "What happened to them? (fip)"]
+    assert split_question("What did parents and carers say?") == ["What did parents and carers say?"]
+
+
+def test_each_part_of_a_two_part_question_gets_its_answer(corpus, ask):
+    question = ("The panel was told a SEND complaints officer would be starting. When was that meant to happen, "
+                "and was the post actually filled?")
+    answer = ask(question)
+    assert "taking up post in April" in answer.text, describe(answer)  # the minutes' promise
+    assert "appointed April 2022" in answer.text, describe(answer)  # the agenda pack's report that it happened
+    assert {c.source for c in answer.citations} >= {"cfosp-minutes-ofsted-cqc-send-revisit.txt",
+                                                     "cfosp-agenda-pack-2023-05-24.pdf"}
+    assert_grounded(answer, corpus.document)
