@@ -762,13 +762,18 @@ def say(message: str) -> None:
 
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
     """Open the index (ingesting the bundled corpus into an empty one), then serve until interrupted."""
+    from index.embedder import ModelError
+    from index.store import IndexDamaged
     from sendbot.bot import SendBot
 
     started = time.perf_counter()
     settings = settings or load_settings()
     host, port = resolve_address(host, port)
     say(f"Starting sendbot: index in {settings.data_dir}")
-    bot = SendBot.open(settings, progress=say)
+    try:
+        bot = SendBot.open(settings, progress=say)
+    except (ModelError, IndexDamaged) as error:
+        raise SystemExit(f"sendbot cannot start: {error}") from None
     documents = bot.documents()
     say(f"{len(documents)} documents, {sum(r.chunks for r in documents)} passages indexed.")
     if settings.admin_password:

@@ -48,6 +48,10 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+class IndexDamaged(RuntimeError):
+    """The data directory cannot be read as a sendbot index."""
+
+
 class Store:
     """Chroma collection plus the registry of live files, under one data directory."""
 
@@ -66,8 +70,14 @@ class Store:
     def _read_registry(self) -> dict[str, FileRecord]:
         if not self.registry_path.is_file():
             return {}
-        raw = json.loads(self.registry_path.read_text(encoding="utf-8"))
-        return {source: FileRecord(**record) for source, record in raw.items()}
+        try:
+            raw = json.loads(self.registry_path.read_text(encoding="utf-8"))
+            return {source: FileRecord(**record) for source, record in raw.items()}
+        except (ValueError, TypeError, AttributeError) as error:
+            raise IndexDamaged(
+                f"{self.registry_path} is damaged ({error}). Delete the folder {self.data_dir} and run "
+                "`sendbot ingest` to rebuild the index."
+            ) from None
 
     def _save_registry(self) -> None:
         payload = {source: asdict(record) for source, record in sorted(self.files.items())}

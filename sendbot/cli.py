@@ -21,7 +21,20 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _FriendlyGroup(click.Group):
+    """Shows sendbot's own errors (damaged index, missing model) as one plain line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from index.embedder import ModelError
+        from index.store import IndexDamaged
+
+        try:
+            return super().invoke(ctx)
+        except (ModelError, IndexDamaged) as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the index lives (default: ./data in the project, or $SENDBOT_DATA_DIR).")
 @click.version_option(package_name="sendbot")

@@ -207,3 +207,13 @@ def test_ingest_json_reports_failures_and_exits_non_zero(sendbot_exe: Path, tmp_
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["failed"] == 1 and report["files"][0]["reason"] == "file is empty"
+
+
+def test_a_damaged_index_gets_one_plain_line_saying_how_to_rebuild_it(sendbot_exe: Path, tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "files.json").write_text("{broken", encoding="utf-8")
+    result = run_sendbot(sendbot_exe, ["sources"], data)
+    assert result.returncode == 1
+    assert "files.json is damaged" in result.stderr and "run `sendbot ingest` to rebuild" in result.stderr
+    assert "Traceback" not in result.stderr
