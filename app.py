@@ -13,11 +13,9 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no telemetry calls
 
 import argparse
-import calendar
 import functools
 import hmac
 import html
-import re
 import shutil
 import tempfile
 import threading
@@ -33,10 +31,11 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, PlainTextResponse
 
-from sendbot.config import SUPPORTED_SUFFIXES, Settings, load_settings
+from sendbot.core.config import SUPPORTED_SUFFIXES, Settings, load_settings
 from sendbot.feedback import FeedbackStore
-from sendbot.models import Answer, Citation, Filters
-from sendbot.prompts import load_prompt
+from sendbot.core.dates import format_date
+from sendbot.core.models import Answer, Citation, Filters
+from sendbot.core.prompts import prompts
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -75,17 +74,6 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def format_date(iso: str, period: str = "") -> str:
-    """'2023-05-24' -> '24 May 2023'; an undated document shows its period, or 'no date'."""
-    if iso:
-        try:
-            day = date.fromisoformat(iso)
-            return f"{day.day} {calendar.month_name[day.month]} {day.year}"
-        except ValueError:
-            return iso
-    return period or "no date"
-
-
 def short_title(title: str, limit: int = 80) -> str:
     """A long title cut to its main part: before a bracketed list, then at a word boundary."""
     if len(title) <= limit:
@@ -101,43 +89,6 @@ def document_url(source: str, page: int | None = None) -> str:
     """The app's link to a document (relative, so it works under any mount path); PDFs open at the page."""
     url = f"documents/{quote(source, safe='')}"
     return f"{url}#page={page}" if page else url
-
-
-def parse_day(text: str | None, end: bool = False) -> date | None:
-    """A date typed as 2023-05-24, 2023-05 or 2023; `end` picks the last day of a month or year."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", text)
-    try:
-        if not match:
-            raise ValueError
-        year, month, day = int(match[1]), match[2], match[3]
-        if day is not None:
-            return date(year, int(month), int(day))
-        if month is not None:
-            month = int(month)
-            return date(year, month, calendar.monthrange(year, month)[1] if end else 1)
-        return date(year, 12, 31) if end else date(year, 1, 1)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date I can read. Please write dates like 2023-05-24, or just 2023.") from None
-
-
-def make_filters(sources: Iterable[str] | None = None, kinds: Iterable[str] | None = None,
-                 date_from: str | None = None, date_to: str | None = None) -> Filters:
-    """Filters from the form (or API) values; raises ValueError with a plain-English message for bad dates."""
-    start, end = parse_day(date_from), parse_day(date_to, end=True)
-    if start and end and start > end:
-        raise ValueError("The 'from' date is after the 'to' date. Please swap them round.")
-    return Filters(sources=tuple(sources or ()), kinds=tuple(kinds or ()), date_from=start, date_to=end)
-
-
-def filters_json(filters: Filters) -> dict:
-    return {
-        "sources": list(filters.sources), "kinds": list(filters.kinds),
-        "date_from": filters.date_from.isoformat() if filters.date_from else "",
-        "date_to": filters.date_to.isoformat() if filters.date_to else "",
-    }
 
 
 def describe_filters(filters: Filters, titles: Mapping[str, str] | None = None) -> str:
@@ -244,17 +195,13 @@ def render_answer(answer: Answer, turn: int, filters_note: str = "") -> str:
 
 def render_refusal(answer: Answer, filters_note: str = "") -> str:
     """A friendly 'not in these documents', with the nearest topics to ask about instead."""
-    parts = ['<div class="sb-answer sb-refusal">']
-    if not answer.nearest_topics and answer.message:
-        parts.append(f"<p>{esc(answer.message)}</p>")
-    else:
-        parts.append(f"<p>{esc(load_prompt('refusal.txt'))}</p>")
+    parts = ['<div class="sb-answer sb-refusal">', f"<p>{esc(answer.message)}</p>"]
     if answer.nearest_topics:
-        parts.append(f"<p>{esc(load_prompt('app_nearest_topics.txt'))}</p><ul class=\"sb-topics\">")
+        parts.append(f"<p>{esc(prompts().app_nearest_topics.text)}</p><ul class=\"sb-topics\">")
         parts.extend(f"<li>{esc(_one_line(topic))}</li>" for topic in answer.nearest_topics)
         parts.append("</ul>")
-    if answer.nearest_topics or not answer.message:
-        parts.append(f"<p>{esc(load_prompt('app_refusal_tips.txt'))}</p>")
+    if answer.reason == "not_found":
+        parts.append(f"<p>{esc(prompts().app_refusal_tips.text)}</p>")
     if filters_note:
         parts.append(f'<p class="sb-note">{esc(filters_note)} Try again with the filters cleared to search everything.</p>')
     parts.append("</div>")
@@ -298,7 +245,7 @@ def load_examples() -> dict[str, list[str]]:
     """Example questions from prompts/app_examples.md: '## heading' then '- question' lines."""
     groups: dict[str, list[str]] = {}
     heading = "Examples"
-    for line in load_prompt("app_examples.md").splitlines():
+    for line in prompts().app_examples.text.splitlines():
         line = line.strip()
         if line.startswith("## "):
             heading = line[3:].strip()
@@ -417,14 +364,14 @@ def build_app(bot, settings: Settings) -> gr.Blocks:
             return history, "", records
         history = list(history or []) + [{"role": "user", "content": esc(question)}]
         try:
-            filters = make_filters(sources, kinds, date_from, date_to)
+            filters = Filters.parse(sources, kinds, date_from, date_to)
         except ValueError as error:
             history.append({"role": "assistant", "content": f'<p class="sb-note">{esc(error)}</p>'})
             return history, question, records
         reply = answer(question, filters)
         turn = len(history)
         history.append({"role": "assistant", "content": render_answer(reply, turn, describe_filters(filters, titles()))})
-        record = {"id": uuid.uuid4().hex, "answer": reply.to_json(), "filters": filters_json(filters)}
+        record = {"id": uuid.uuid4().hex, "answer": reply.to_json(), "filters": filters.to_json()}
         records = {**(records or {}), turn: record}
         return history, "", records
 
@@ -457,7 +404,7 @@ def build_app(bot, settings: Settings) -> gr.Blocks:
         if unknown:
             raise gr.Error(f"Unknown document(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
         try:
-            filters = make_filters(sources, kinds, date_from, date_to)
+            filters = Filters.parse(sources, kinds, date_from, date_to)
         except ValueError as error:
             raise gr.Error(str(error)) from None
         return answer(question or "", filters).to_json()
@@ -527,7 +474,7 @@ def build_app(bot, settings: Settings) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         records_state = gr.State({})
         admin_state = gr.State(False)
-        gr.Markdown(f"# {TITLE}\n\n{load_prompt('app_intro.md')}", elem_id="sb-intro")
+        gr.Markdown(f"# {TITLE}\n\n{prompts().app_intro.text}", elem_id="sb-intro")
         with gr.Tabs():
             with gr.Tab("Ask a question", id="ask"):
                 with gr.Row(equal_height=False):
@@ -547,7 +494,7 @@ def build_app(bot, settings: Settings) -> gr.Blocks:
                             ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="sb-ask")
                         restart = gr.Button("Start again", variant="secondary", size="sm", elem_id="sb-restart")
                         with gr.Accordion("Narrow the search (optional)", open=False, elem_id="sb-filters"):
-                            gr.Markdown(load_prompt("app_filters_help.md"))
+                            gr.Markdown(prompts().app_filters_help.text)
                             source_filter = gr.CheckboxGroup(label="Only these documents", choices=document_choices())
                             kind_filter = gr.CheckboxGroup(label="Only these kinds of document", choices=kind_choices())
                             with gr.Row():
@@ -562,7 +509,7 @@ def build_app(bot, settings: Settings) -> gr.Blocks:
                             for item in items:
                                 example_buttons.append((gr.Button(item, size="sm", elem_classes=["sb-example"]), item))
                         with gr.Accordion("What this assistant knows, and what it can't do", open=True):
-                            gr.Markdown(load_prompt("about.md"))
+                            gr.Markdown(prompts().about.text)
                             about_documents = gr.HTML(render_document_list(bot.documents()))
             with gr.Tab("Documents", id="documents"):
                 gr.Markdown("## The documents this assistant answers from")
@@ -576,7 +523,7 @@ def build_app(bot, settings: Settings) -> gr.Blocks:
                         admin_status = gr.Markdown("", elem_id="sb-admin-status")
                         with gr.Column(visible=False, elem_id="sb-admin-tools") as admin_tools:
                             sign_out_button = gr.Button("Sign out", size="sm", elem_id="sb-sign-out")
-                            gr.Markdown(load_prompt("app_admin_help.md").format(max_mb=f"{settings.max_upload_mb:g}"))
+                            gr.Markdown(prompts().app_admin_help.format(max_mb=f"{settings.max_upload_mb:g}"))
                             uploads = gr.File(label="Documents to add", file_count="multiple", elem_id="sb-upload")
                             add_button = gr.Button("Add these documents", variant="primary", elem_id="sb-add")
                             upload_result = gr.HTML("", elem_id="sb-upload-result")

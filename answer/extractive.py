@@ -5,10 +5,10 @@ No language model is involved, so every sentence of an answer is a verbatim sent
 
 from __future__ import annotations
 
-from retrieve.query import Query
-from retrieve.rerank import Reranked, ScoredSentence
-from sendbot.models import Answer, AnswerSentence, Citation, Passage
-from sendbot.prompts import load_prompt
+from typing import Sequence
+
+from answer.refusal import no_question, not_found
+from sendbot.core.models import Answer, AnswerSentence, Citation, Passage, Query, Reranked, ScoredSentence
 
 KEEP_RATIO = 0.8  # further sentences must score this share of the best one
 REDUNDANT_SIMILARITY = 0.9
@@ -21,16 +21,16 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.min_evidence = min_evidence
 
-    def answer(self, query: Query, ranked: Reranked, part_answers: list[ScoredSentence] = ()) -> Answer:
+    def answer(self, query: Query, ranked: Reranked, part_answers: Sequence[ScoredSentence] = ()) -> Answer:
         """A cited answer to the query from the reranked passages, or a refusal naming the nearest topics.
 
         `part_answers` are the best sentences for each part of a several-part question: each one that is strong
         enough is included, so that every part gets its answer.
         """
         if not query.cleaned:
-            return Answer(query.question, (), (), refused=True, message=load_prompt("no_question.txt"))
+            return no_question(query.question)
         if ranked.evidence < self.min_evidence:
-            return refusal(query, ranked.passages, ranked.evidence)
+            return not_found(query.question, ranked.passages, ranked.evidence)
         chosen = self._choose(ranked.sentences, [s for s in part_answers if s.score >= self.min_evidence])
         return self._compose(query, ranked.passages, chosen, ranked.evidence)
 
@@ -64,26 +64,3 @@ class ExtractiveAnswerer:
             AnswerSentence(passages[s.passage].chunk.text[s.start : s.end], (numbers[s.passage],)) for s in chosen
         )
         return Answer(query.question, sentences, tuple(citations), refused=False, evidence=round(best, 4))
-
-
-def refusal(query: Query, passages: list[Passage], evidence: float) -> Answer:
-    """The plain "not in these documents" reply, offering the topics of the closest passages."""
-    topics = nearest_topics(passages)
-    message = load_prompt("refusal.txt")
-    if topics:
-        message += " " + load_prompt("nearest_topics.txt").format(topics="; ".join(topics))
-    return Answer(query.question, (), (), refused=True, message=message, nearest_topics=tuple(topics), evidence=round(evidence, 4))
-
-
-def nearest_topics(passages: list[Passage], limit: int = 3) -> list[str]:
-    """Short labels for the closest passages: their section, or their document's title."""
-    topics: list[str] = []
-    for passage in passages:
-        chunk = passage.chunk
-        label = chunk.section if chunk.section and chunk.section != chunk.title else chunk.title
-        label = " ".join(label.split()[:12])
-        if label not in topics:
-            topics.append(label)
-        if len(topics) == limit:
-            break
-    return topics

@@ -13,14 +13,12 @@ from typing import Callable
 
 import numpy as np
 
-from answer.extractive import ExtractiveAnswerer
 from index.embedder import Embedder
 from index.keyword import KeywordIndex
 from ingest.loaders import load_document
 from ingest.pipeline import discover
-from retrieve.query import Query
-from retrieve.rerank import SentenceReranker
-from sendbot.models import Answer, Chunk, Passage
+from sendbot.bot import Pipeline
+from sendbot.core.models import Answer, Chunk, Passage, Query
 
 Retrieve = Callable[[str, int], list[Passage]]
 
@@ -68,7 +66,7 @@ def _as_chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
 
 
 def bm25_retriever(chunks: list[Chunk], vectors: np.ndarray, embedder: Embedder) -> Retrieve:
-    """Plain BM25 over sendbot's chunks with the question as typed."""
+    """Plain BM25 over sendbot's chunks (rows aligned with their vectors) with the question as typed."""
     index = KeywordIndex.build([c.id for c in chunks], [c.text for c in chunks], "baseline")
 
     def retrieve(question: str, k: int) -> list[Passage]:
@@ -80,9 +78,11 @@ def bm25_retriever(chunks: list[Chunk], vectors: np.ndarray, embedder: Embedder)
     return retrieve
 
 
-def answer_from(retrieve: Retrieve, reranker: SentenceReranker, answerer: ExtractiveAnswerer, question: str, k: int) -> tuple[Answer, list[Passage]]:
-    """Retrieve with a baseline, then compose with sendbot's answerer (the question used as typed)."""
+def answer_from(retrieve: Retrieve, pipeline: Pipeline, question: str, k: int) -> tuple[Answer, list[Passage]]:
+    """Retrieve with a baseline, then compose with the pipeline's reranker and answerer (the question as typed)."""
+    from index.embedder import get_embedder
+
     passages = retrieve(question, k)
     query = Query(question=question, cleaned=question, expanded=question, injected=False)
-    ranked = reranker.rerank(query, passages, reranker.embedder.encode([question])[0], k)
-    return answerer.answer(query, ranked), passages
+    ranked = pipeline.reranker.rerank(query, passages, get_embedder().encode([question])[0], k)
+    return pipeline.answerer.answer(query, ranked), passages

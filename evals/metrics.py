@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sendbot.text import content_words, fold, numbers_in
+from sendbot.core.text import content_words, fold, numbers_in
 
 # Support test thresholds (calibrated on good and deliberately broken sentence/quote pairs in tests/test_metrics.py).
 MIN_OVERLAP_PRECISION = 0.6

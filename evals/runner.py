@@ -9,7 +9,7 @@ from typing import Callable
 
 from evals.golden import GoldenQuestion
 from evals.metrics import GroundingScore, fact_found, fact_recall, grounding, hit_at_k, percentile, reciprocal_rank
-from sendbot.models import Answer, Passage
+from sendbot.core.models import Answer, Passage
 
 System = Callable[[str, int], tuple[Answer, list[Passage]]]
 

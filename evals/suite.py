@@ -9,42 +9,46 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from answer.extractive import ExtractiveAnswerer
 from evals.golden import GoldenQuestion
-from evals.runner import SystemRun, run_system
+from evals.runner import SystemRun, run_system, sweep_refusal_threshold
 from ingest.loaders import load_document
-from sendbot.bot import SendBot
-from sendbot.config import Settings
+from sendbot.bot import Pipeline
+from sendbot.core.config import Settings
 
 
-def document_texts(bot: SendBot) -> dict[str, str]:
+def document_texts(pipeline: Pipeline) -> dict[str, str]:
     """Each indexed document's extracted text, against which quotes must be verbatim."""
-    return {r.source: load_document(Path(r.path), bot.settings.max_file_mb).text for r in bot.store.files.values() if Path(r.path).exists()}
+    max_mb = pipeline.settings.max_file_mb
+    return {r.source: load_document(Path(r.path), max_mb).text for r in pipeline.store.files.values() if Path(r.path).exists()}
 
 
-def baseline_systems(bot: SendBot) -> dict[str, Callable]:
-    """The stock pipelines compared side by side with sendbot."""
+def baseline_systems(pipeline: Pipeline) -> dict[str, Callable]:
+    """The stock pipelines compared side by side with sendbot, answering through sendbot's reranker and answerer."""
     from evals.baselines import answer_from, bm25_retriever, llama_index_retriever
+    from index.embedder import get_embedder
 
-    embedder = bot.embedder
+    embedder = get_embedder()
+    chunks, vectors = pipeline.store.load_chunks()
     retrievers = {
-        "llama-index 1024": llama_index_retriever(bot.settings.corpus_dir, embedder, 1024),
-        "llama-index 256": llama_index_retriever(bot.settings.corpus_dir, embedder, 256),
-        "BM25": bm25_retriever(bot.retriever.chunks, bot.retriever.vectors, embedder),
+        "llama-index 1024": llama_index_retriever(pipeline.settings.corpus_dir, embedder, 1024),
+        "llama-index 256": llama_index_retriever(pipeline.settings.corpus_dir, embedder, 256),
+        "BM25": bm25_retriever(chunks, vectors, embedder),
     }
-    return {name: (lambda q, k, r=r: answer_from(r, bot.reranker, bot.answerer, q, k)) for name, r in retrievers.items()}
+    return {name: (lambda q, k, r=r: answer_from(r, pipeline, q, k)) for name, r in retrievers.items()}
 
 
-def run_eval(bot: SendBot, questions: list[GoldenQuestion], k: int, baselines: bool,
+def run_eval(pipeline: Pipeline, questions: list[GoldenQuestion], k: int, baselines: bool,
              progress: Callable[[str], None] = lambda _: None) -> list[SystemRun]:
     """sendbot first, then each baseline, on the same questions."""
     from tqdm import tqdm
 
-    documents = document_texts(bot)
-    systems: dict[str, Callable] = {"sendbot": lambda q, k: bot.ask_with_passages(q, k=k)}
+    documents = document_texts(pipeline)
+    systems: dict[str, Callable] = {"sendbot": lambda q, k: pipeline.ask(q, k=k)}
     if baselines:
         progress("Building the baselines (stock llama-index at chunk sizes 1024 and 256, plain BM25)...")
-        systems.update(baseline_systems(bot))
-    bot.ask("warm up")  # the first query pays one-off costs; latency is for warm queries
+        systems.update(baseline_systems(pipeline))
+    pipeline.ask("warm up")  # the first query pays one-off costs; latency is for warm queries
     runs = []
     for name, system in systems.items():
         with tqdm(total=len(questions), desc=f"eval {name}", unit="q", leave=False, disable=not sys.stderr.isatty()) as bar:
@@ -52,17 +56,10 @@ def run_eval(bot: SendBot, questions: list[GoldenQuestion], k: int, baselines: b
     return runs
 
 
-def calibrate(bot: SendBot, questions: list[GoldenQuestion], k: int) -> tuple[SystemRun, list]:
+def calibrate(pipeline: Pipeline, questions: list[GoldenQuestion], k: int) -> tuple[SystemRun, list]:
     """Answer everything without refusing, then sweep the evidence threshold over the recorded scores."""
-    from answer.extractive import ExtractiveAnswerer
-    from evals.runner import sweep_refusal_threshold
-
-    never_refuse = ExtractiveAnswerer(bot.settings.answer_sentences, min_evidence=0.0)
-    saved, bot.answerer = bot.answerer, never_refuse
-    try:
-        run = run_system("sendbot (never refusing)", lambda q, k: bot.ask_with_passages(q, k=k), questions, k, {})
-    finally:
-        bot.answerer = saved
+    never_refuse = replace(pipeline, answerer=ExtractiveAnswerer(pipeline.settings.answer_sentences, min_evidence=0.0))
+    run = run_system("sendbot (never refusing)", lambda q, k: never_refuse.ask(q, k=k), questions, k, {})
     return run, sweep_refusal_threshold(run.results)
 
 

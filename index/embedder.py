@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sendbot.config import MODEL_SHA256
+from sendbot.core.config import MODEL_SHA256
 
 MAX_TOKENS = 256  # MiniLM's window in word pieces, including [CLS] and [SEP]
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sendbot.text import STOPWORDS
+from index.store import Store
+from sendbot.core.text import STOPWORDS
 
 
 def _stemmer():
@@ -76,3 +77,14 @@ class KeywordIndex:
         vocab = {token_id: word for word, token_id in tokens.vocab.items()}
         words = [vocab[t] for t in tokens.ids[0]]
         return self.model.get_scores(words)
+
+
+def refresh_keyword_index(store: Store, folder: Path, force: bool = False) -> KeywordIndex:
+    """The BM25 index for the store's live chunks, saved in `folder`; rebuilt when forced, missing or stale."""
+    index = None if force else KeywordIndex.load(folder)
+    if index is not None and index.fingerprint == store.fingerprint:
+        return index
+    chunks, _ = store.load_chunks()
+    index = KeywordIndex.build([c.id for c in chunks], [c.search_text for c in chunks], store.fingerprint)
+    index.save(folder)
+    return index

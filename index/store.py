@@ -9,32 +9,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from sendbot.models import Chunk, Document
+from sendbot.core.models import Chunk, Document, FileRecord
 
 COLLECTION = "sendbot_chunks"
 BATCH = 1000
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """One live file version in the index."""
-
-    source: str
-    path: str
-    sha256: str
-    chunks: int
-    title: str
-    date: str
-    period: str
-    publisher: str
-    kind: str
-    paged: bool
-    pipeline: str = ""  # the chunking that produced its chunks (see ingest.pipeline.pipeline_id)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -7,20 +7,17 @@ Headings and table headers travel with their chunks as `context`, which is embed
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from sendbot.models import Chunk, Document
-from sendbot.text import split_sentences
+from sendbot.core.models import Chunk, Document
+from sendbot.core.text import BULLET_LINE, NUMBERED_LINE, looks_like_heading, split_sentences
 
 TokenCounter = Callable[[list[str]], list[int]]
 
 MIN_TOKENS_BEFORE_SOFT_BREAK = 60
 MAX_CONTEXT_TOKENS = 50
 
-_NUMBERED = re.compile(r"^(?:\d{1,3}[.)]|\(?[a-z]\)|Question \d+|Q\d+)\s")
-_BULLET = re.compile(r"^[\u2022\u00b7\u25aa\u25cf*-]\s")
 
 
 @dataclass(frozen=True)
@@ -98,39 +95,15 @@ def parse_blocks(text: str) -> list[Block]:
         next_is_paragraph = bool(following) and ("\t" in following or (not candidates[i + 1] and _is_paragraph(following)))
         if candidates[i] and (next_is_paragraph or line.isupper()):
             blocks.append(Block(start, end, "heading"))
-        elif _NUMBERED.match(line):
+        elif NUMBERED_LINE.match(line):
             blocks.append(Block(start, end, "numbered"))
         else:
             blocks.append(Block(start, end, "paragraph"))
     return blocks
 
 
-def looks_like_heading(line: str) -> bool:
-    """A short line without closing punctuation, starting with a capital: a heading if a paragraph follows.
-
-    Chart legends ("Not like me Sometimes like me Like me") and lone table-cell acronyms ("CYP") are not.
-    """
-    words = line.split()
-    repeats = Counter(w.lower() for w in words if len(w) > 1).most_common(1)
-    if (repeats and repeats[0][1] >= 3) or (len(words) == 1 and line.isupper() and len(line) <= 5):
-        return False
-    return (
-        len(line) <= 160
-        and 1 <= len(words) <= 24
-        and not line.endswith((".", ",", ";", ":"))
-        and not _TRAILING_FUNCTION_WORD.search(line)
-        and not _BULLET.match(line)
-        and not _NUMBERED.match(line)
-        and (line[0].isupper() or line[0].isdigit())
-        and "\t" not in line
-    )
-
-
 def _is_paragraph(line: str) -> bool:
-    return len(line.split()) >= 8 or line.endswith((".", "?", "!", ":")) or bool(_BULLET.match(line) or _NUMBERED.match(line))
-
-
-_TRAILING_FUNCTION_WORD = re.compile(r"\b(and|or|of|the|a|an|to|for|with|in|on|by|from|at|as|is|are)$", re.I)
+    return len(line.split()) >= 8 or line.endswith((".", "?", "!", ":")) or bool(BULLET_LINE.match(line) or NUMBERED_LINE.match(line))
 
 
 def _pack(text: str, blocks: list[Block], sizes: list[int], count_tokens: TokenCounter,

@@ -11,9 +11,9 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from sendbot.config import SUPPORTED_SUFFIXES
-from sendbot.models import Document, Page
-from sendbot.text import normalise_text
+from sendbot.core.config import SUPPORTED_SUFFIXES
+from sendbot.core.models import Document, Page
+from sendbot.core.text import normalise_text
 
 
 class LoadError(Exception):

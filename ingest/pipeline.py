@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Callable
 
 from index.embedder import count_tokens, get_embedder
-from index.keyword import KeywordIndex
+from index.keyword import refresh_keyword_index
 from index.store import Store
 from ingest.chunking import chunk_document
 from ingest.loaders import LoadError, file_sha256, load_document
-from sendbot.config import Settings
-from sendbot.models import Chunk, Document, FileResult, IngestReport
+from sendbot.core.config import Settings
+from sendbot.core.models import Chunk, Document, FileResult, IngestReport
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
-CHUNKER_VERSION = 4
-READ_AHEAD = 8  # files read and chunked ahead of the one being embedded (bounds the memory they hold)  # bump when loading or chunking changes what a file's chunks are
+CHUNKER_VERSION = 4  # bump when loading or chunking changes what a file's chunks are
+READ_AHEAD = 8  # files read and chunked ahead of the one being embedded (bounds the memory they hold)
 
 
 def pipeline_id(settings: Settings) -> str:
@@ -92,7 +92,7 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
                 store.remove_document(source)
                 report.files.append(FileResult(source, record.path, "removed", record.chunks))
                 changed = True
-    rebuild_keyword_index(store, settings, force=changed)
+    refresh_keyword_index(store, settings.bm25_dir, force=changed)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -155,14 +155,3 @@ def _describe(result: FileResult) -> str:
         return f"FAILED {result.path}: {result.reason}"
     note = f"; note: {result.note}" if result.note else ""
     return f"{result.status:>9} {result.source} ({result.chunks} chunks){note}"
-
-
-def rebuild_keyword_index(store: Store, settings: Settings, force: bool = False) -> KeywordIndex:
-    """The BM25 index for the live chunks, rebuilt when forced or when it is missing or stale."""
-    index = None if force else KeywordIndex.load(settings.bm25_dir)
-    if index is not None and index.fingerprint == store.fingerprint:
-        return index
-    chunks, _ = store.load_chunks()
-    index = KeywordIndex.build([c.id for c in chunks], [c.search_text for c in chunks], store.fingerprint)
-    index.save(settings.bm25_dir)
-    return index

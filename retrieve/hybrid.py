@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from index.embedder import Embedder
 from index.keyword import KeywordIndex
 from index.store import Store
-from retrieve.query import Query
-from sendbot.models import Chunk, Filters, Passage
+from sendbot.core.models import Chunk, Filters, Passage, Query, SearchResult
 
 
 GUARANTEED_PER_SEARCH = 3
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Passages for a query, plus the query vector (the answerer reuses it to score sentences)."""
-
-    passages: list[Passage]
-    query_vector: np.ndarray
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from retrieve.spelling import Speller
-from sendbot.text import STOPWORDS
+from sendbot.core.models import Query
+from sendbot.core.text import STOPWORDS
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
 
@@ -23,16 +23,6 @@ _INSTRUCTION = re.compile(
 )
 
 _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|will|would|should|has|have)\b", re.I)
-
-
-@dataclass(frozen=True)
-class Query:
-    """A question ready for search: the cleaned text and the text with acronym expansions appended."""
-
-    question: str
-    cleaned: str  # instructions to the bot removed and misspellings corrected
-    expanded: str
-    injected: bool  # the question contained instructions aimed at the bot
 
 
 @functools.cache

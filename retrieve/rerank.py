@@ -10,15 +10,14 @@ import functools
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from index.embedder import Embedder
-from ingest.chunking import looks_like_heading
-from retrieve.query import Query, glossary
-from sendbot.models import Chunk, Passage
-from sendbot.text import content_words, split_sentences
+from retrieve.query import glossary
+from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence
+from sendbot.core.text import content_words, looks_like_heading, split_sentences
 
 # Words that carry the shape of a question, not its topic.
 QUESTION_WORDS = frozenset(
@@ -63,30 +62,6 @@ def _stem(word: str) -> str:
 def stems(text: str) -> set[str]:
     """Stemmed content words of a text."""
     return {_stem(w) for w in content_words(text)}
-
-
-@dataclass(frozen=True)
-class ScoredSentence:
-    """A sentence of a retrieved passage, as offsets into the passage text, with its relevance score."""
-
-    passage: int  # index into the reranked passages
-    start: int
-    end: int
-    score: float
-    vector: np.ndarray
-
-
-@dataclass(frozen=True)
-class Reranked:
-    """Passages in their new order and every scored sentence (best first)."""
-
-    passages: list[Passage]
-    sentences: list[ScoredSentence]
-
-    @property
-    def evidence(self) -> float:
-        """The best sentence's score: how well the documents answer the question at all."""
-        return self.sentences[0].score if self.sentences else 0.0
 
 
 def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranked, list[ScoredSentence]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from sendbot.text import STOPWORDS
+from sendbot.core.text import STOPWORDS
 
 _WORD = re.compile(r"[A-Za-z]+")
 MIN_LENGTH = 4

@@ -23,7 +23,7 @@ from index.store import Store
 from ingest.loaders import load_document
 from ingest.pipeline import discover, ingest
 from sendbot.bot import SendBot
-from sendbot.config import Settings
+from sendbot.core.config import Settings
 
 
 def _timed(action) -> tuple[float, object]:

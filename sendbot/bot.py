@@ -1,31 +1,91 @@
-"""The assembled pipeline: one object that opens the index and answers questions, shared by the CLI, app and evals."""
+"""The assembled pipeline: one frozen value that answers questions, and the bot that swaps it when the index changes.
+
+A question reads `SendBot.pipeline` once and runs entirely on that value, so a reload (a new `Pipeline` built
+beside the old one, then one reference swapped) can never mix old and new parts inside one answer.
+"""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from answer.extractive import ExtractiveAnswerer
-from retrieve.rerank import Reranked, SentenceReranker, merge_parts
-from retrieve.spelling import Speller
-from index.embedder import get_embedder, known_words
-from index.store import FileRecord, Store
-from ingest.pipeline import ingest, rebuild_keyword_index
+from index.embedder import Embedder, get_embedder, known_words
+from index.keyword import refresh_keyword_index
+from index.store import Store
+from ingest.pipeline import ingest
 from retrieve.hybrid import HybridRetriever
 from retrieve.query import part_query, prepare_query, split_question
-from sendbot.config import Settings
-from sendbot.models import Answer, Filters, IngestReport, Passage
+from retrieve.rerank import SentenceReranker, merge_parts
+from retrieve.spelling import Speller
+from sendbot.core.config import Settings
+from sendbot.core.models import Answer, FileRecord, Filters, IngestReport, Passage
+from sendbot.core.stages import Answerer, QueryCorrector, Reranker, Retriever
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The stages that answer a question, over one state of the index."""
+
+    settings: Settings
+    store: Store
+    retriever: Retriever
+    reranker: Reranker
+    answerer: Answerer
+    speller: QueryCorrector
+
+    def ask(self, question: str, filters: Filters = Filters(), k: int | None = None) -> tuple[Answer, list[Passage]]:
+        """The answer and the passages it was composed from (the eval scores both)."""
+        query = prepare_query(question, self.speller)
+        k = k or self.settings.top_k
+        pool = max(k, self.settings.rerank_pool)
+        found = self.retriever.search(query, pool, filters)
+        ranked = self.reranker.rerank(query, found.passages, found.query_vector, pool)
+        parts = split_question(query.cleaned) if query.cleaned else []
+        if len(parts) < 2:
+            ranked = ranked.top(k)
+            return self.answerer.answer(query, ranked), ranked.passages
+        part_rankings = []
+        for part in parts:  # a several-part question: make sure each part gets its own best sentence
+            sub = part_query(query, part)
+            sub_found = self.retriever.search(sub, pool, filters)
+            part_rankings.append(self.reranker.rerank(sub, sub_found.passages, sub_found.query_vector, k))
+        ranked, part_answers = merge_parts(ranked, part_rankings, k)
+        return self.answerer.answer(query, ranked, part_answers), ranked.passages
+
+
+def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overrides) -> Pipeline:
+    """The default stages over the index in `settings.data_dir`; `overrides` replace any stage by name.
+
+    Calibration passes `answerer=` (one that never refuses), baselines pass `retriever=`; nothing is patched.
+    """
+    embedder = embedder or get_embedder()
+    store = overrides.pop("store", None) or Store(settings.data_dir)
+    keyword = refresh_keyword_index(store, settings.bm25_dir)
+    retriever = overrides.pop("retriever", None) or HybridRetriever(
+        store, keyword, embedder, settings.candidates, settings.rrf_k, settings.duplicate_similarity)
+    stages = {
+        "reranker": lambda: SentenceReranker(embedder, retriever.chunks),
+        "answerer": lambda: ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence),
+        "speller": lambda: Speller([c.search_text for c in retriever.chunks], known_words()),
+    }
+    unknown = set(overrides) - set(stages)
+    if unknown:
+        raise TypeError(f"build_pipeline() has no stage {', '.join(sorted(unknown))}")
+    built = {name: overrides.get(name) or make() for name, make in stages.items()}
+    return Pipeline(settings=settings, store=store, retriever=retriever, **built)
 
 
 class SendBot:
-    """Question answering over the index in `settings.data_dir`."""
+    """Question answering over the index in `settings.data_dir`, kept in step with ingests and removals."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.embedder = get_embedder()
-        self._lock = threading.Lock()
-        self.reload()
+        self._changes = threading.Lock()  # one reload, ingest or removal at a time; questions never wait on it
+        self.pipeline = build_pipeline(settings, self.embedder)
 
     @classmethod
     def open(cls, settings: Settings, progress: Callable[[str], None] | None = None, show_bar: bool = False) -> "SendBot":
@@ -37,60 +97,36 @@ class SendBot:
         return cls(settings)
 
     def reload(self) -> None:
-        """Pick up what an ingest changed (new, updated or removed documents)."""
-        store = Store(self.settings.data_dir)
-        keyword = rebuild_keyword_index(store, self.settings)
-        retriever = HybridRetriever(store, keyword, self.embedder, self.settings.candidates, self.settings.rrf_k,
-                                    self.settings.duplicate_similarity)
-        reranker = SentenceReranker(self.embedder, retriever.chunks)
-        speller = Speller([c.search_text for c in retriever.chunks], known_words())
-        answerer = ExtractiveAnswerer(self.settings.answer_sentences, self.settings.min_evidence)
-        with self._lock:
-            self.store, self.retriever, self.reranker, self.answerer, self.speller = store, retriever, reranker, answerer, speller
+        """Pick up what an ingest changed: build a new pipeline, then swap the one reference questions read."""
+        with self._changes:
+            self.pipeline = build_pipeline(self.settings, self.embedder)
 
     def ask(self, question: str, filters: Filters = Filters(), k: int | None = None) -> Answer:
         """Answer a question from the documents, with citations, or refuse."""
-        return self.ask_with_passages(question, filters, k)[0]
-
-    def ask_with_passages(self, question: str, filters: Filters = Filters(), k: int | None = None) -> tuple[Answer, list[Passage]]:
-        """The answer and the passages it was composed from (the eval scores both)."""
-        retriever, reranker, answerer = self.retriever, self.reranker, self.answerer
-        query = prepare_query(question, self.speller)
-        k = k or self.settings.top_k
-        pool = max(k, self.settings.rerank_pool)
-        found = retriever.search(query, pool, filters)
-        ranked = reranker.rerank(query, found.passages, found.query_vector, pool)
-        parts = split_question(query.cleaned) if query.cleaned else []
-        if len(parts) < 2:
-            ranked = Reranked(ranked.passages[:k], [s for s in ranked.sentences if s.passage < k])
-            return answerer.answer(query, ranked), ranked.passages
-        part_rankings = []
-        for part in parts:  # a several-part question: make sure each part gets its own best sentence
-            sub = part_query(query, part)
-            sub_found = retriever.search(sub, pool, filters)
-            part_rankings.append(reranker.rerank(sub, sub_found.passages, sub_found.query_vector, k))
-        ranked, part_answers = merge_parts(ranked, part_rankings, k)
-        return answerer.answer(query, ranked, part_answers), ranked.passages
+        return self.pipeline.ask(question, filters, k)[0]
 
     def documents(self) -> list[FileRecord]:
         """The indexed documents, newest first (undated last)."""
-        return sorted(self.store.files.values(), key=lambda r: (r.date or "0000", r.title), reverse=True)
+        return sorted(self.pipeline.store.files.values(), key=lambda r: (r.date or "0000", r.title), reverse=True)
 
     def record(self, source: str) -> FileRecord | None:
-        """The indexed document with this file name, or None."""
-        return self.store.files.get(source)
+        """The indexed document with this source name, or None."""
+        return self.pipeline.store.files.get(source)
 
     def ingest(self, paths: list[Path], prune: bool = False, progress: Callable[[str], None] | None = None) -> IngestReport:
         """Ingest files and make them searchable straight away."""
-        report = ingest(paths, self.settings, prune=prune, progress=progress)
-        self.reload()
+        with self._changes:
+            report = ingest(paths, self.settings, prune=prune, progress=progress)
+            self.pipeline = build_pipeline(self.settings, self.embedder)
         return report
 
     def remove(self, source: str) -> bool:
         """Remove a document from the index; False if it was not there."""
-        if source not in self.store.files:
-            return False
-        self.store.remove_document(source)
-        rebuild_keyword_index(self.store, self.settings, force=True)
-        self.reload()
+        with self._changes:
+            store = Store(self.settings.data_dir)
+            if source not in store.files:
+                return False
+            store.remove_document(source)
+            refresh_keyword_index(store, self.settings.bm25_dir, force=True)
+            self.pipeline = build_pipeline(self.settings, self.embedder, store=store)
         return True

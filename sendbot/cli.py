@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 
-from sendbot.config import load_settings
-from sendbot.models import Answer, Filters
+from sendbot.core.config import load_settings
+from sendbot.core.models import CITATION_FIELDS, Answer, Filters
+
+_CONTRACT = ('{"question", "answer", "refused", "citations": [{'
+             + ", ".join(f'"{name}"' for name in CITATION_FIELDS) + "}]}")
 
 
 def _settings(ctx: click.Context):
@@ -86,13 +88,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, as_json: bo
 
 def _filters(source: tuple[str, ...], kind: tuple[str, ...], date_from: str | None, date_to: str | None) -> Filters:
     try:
-        return Filters(
-            sources=source, kinds=kind,
-            date_from=date.fromisoformat(date_from) if date_from else None,
-            date_to=date.fromisoformat(date_to) if date_to else None,
-        )
+        return Filters.parse(source, kind, date_from, date_to)
     except ValueError as error:
-        raise click.BadParameter(f"dates are written YYYY-MM-DD ({error})") from None
+        raise click.BadParameter(str(error)) from None
 
 
 def format_answer(answer: Answer) -> str:
@@ -107,19 +105,19 @@ def format_answer(answer: Answer) -> str:
 
 @main.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with '-' as QUESTION: one per input line).")
+@click.option("--json", "as_json", is_flag=True,
+              help=f"Print one JSON object {_CONTRACT} (with '-' as QUESTION: one per input line).")
 @click.option("-k", "--top-k", type=click.IntRange(1, 20), default=None, help="Passages to answer from (default 5).")
 @click.option("--source", multiple=True, help="Only this document (file name); repeat for several.")
 @click.option("--kind", multiple=True, help="Only documents of this kind, e.g. minutes; repeat for several.")
-@click.option("--from", "date_from", help="Only documents dated on or after YYYY-MM-DD.")
-@click.option("--to", "date_to", help="Only documents dated on or before YYYY-MM-DD.")
+@click.option("--from", "date_from", help="Only documents dated on or after this day (2023-05-24, 24/05/2023, May 2023, 2023).")
+@click.option("--to", "date_to", help="Only documents dated on or before this day (same forms; 2023 means to the end of 2023).")
 @click.pass_context
 def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None, source, kind, date_from, date_to) -> None:
     """Answer QUESTION from the documents, citing a source for every sentence.
 
     Use '-' as QUESTION to read one question per line from standard input (the model loads once). With --json
-    each answer is {"question", "answer", "refused", "citations": [{"n", "source", "title", "date", "page",
-    "section", "text", "quote", "score"}]}.
+    each answer is one JSON object (its fields are listed under --json).
     """
     from sendbot.bot import SendBot
 
@@ -185,18 +183,18 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
     questions = golden_set.select(golden_set.load_golden(golden or golden_set.GOLDEN_PATH), subset)
     if not questions:
         raise click.UsageError(f"no golden question matches --subset {subset!r}")
-    bot = SendBot.open(settings_for_eval(_settings(ctx), min_evidence), progress=_say)
+    pipeline = SendBot.open(settings_for_eval(_settings(ctx), min_evidence), progress=_say).pipeline
     if calibrate:
-        run, points = sweep(bot, questions, k)
+        run, points = sweep(pipeline, questions, k)
         best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
         click.echo("threshold  refusal_recall  false_refusals  correct_answers_kept  balanced_accuracy")
         for p in points[::2]:
             click.echo(f"{p.threshold:9.2f}  {p.refusal_recall:14.3f}  {p.false_refusal_rate:14.3f}  "
                        f"{p.correct_answers_kept:20.3f}  {p.balanced_accuracy:17.3f}")
         click.echo(f"best threshold {best.threshold:.2f} (balanced accuracy {best.balanced_accuracy:.3f}); "
-                   f"current min_evidence {bot.settings.min_evidence:.2f}")
+                   f"current min_evidence {pipeline.settings.min_evidence:.2f}")
         return
-    runs = run_eval(bot, questions, k, baselines, progress=_say)
+    runs = run_eval(pipeline, questions, k, baselines, progress=_say)
     checks = Gate.load(gate, {"fact_recall": min_fact_recall, "hit_at_k": min_hit_at_k,
                               "citation_precision": min_citation_precision, "refusal_recall": min_refusal_recall,
                               "false_refusal_rate": max_false_refusal_rate})

@@ -106,7 +106,7 @@ def _safe_cell(value: object) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m sendbot.feedback OUT.csv`: export the feedback of the index in SENDBOT_DATA_DIR."""
-    from sendbot.config import load_settings
+    from sendbot.core.config import load_settings
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] in ("-h", "--help"):

@@ -14,8 +14,8 @@ import pytest
 
 from ingest.loaders import load_document
 from sendbot.bot import SendBot
-from sendbot.config import Settings
-from sendbot.models import Document
+from sendbot.core.config import Settings
+from sendbot.core.models import Document
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 MINUTES_PDF = "cfosp-minutes-ofsted-cqc-send-revisit.pdf"

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from sendbot.models import Answer, Chunk, Document, Page
+from sendbot.core.models import Answer, Chunk, Document, Page
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 

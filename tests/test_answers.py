@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 
 from retrieve.query import prepare_query, split_question
-from sendbot.models import Answer, Filters
-from sendbot.prompts import load_prompt
+from sendbot.core.models import Answer, Filters
+from sendbot.core.prompts import prompts
 from support import assert_grounded
 
 AGENDA = "cfosp-agenda-pack-2023-05-24.pdf"
@@ -55,7 +55,7 @@ def ask(corpus):
 def search(corpus):
     """The passages retrieval returns under filters (before answer composition)."""
     def run(question: str, filters: Filters = Filters(), k: int = 20):
-        return corpus.bot.retriever.search(prepare_query(question), k, filters).passages
+        return corpus.bot.pipeline.retriever.search(prepare_query(question), k, filters).passages
     return run
 
 
@@ -88,7 +88,7 @@ def test_answer_sentences_and_quotes_are_verbatim_from_the_cited_documents(corpu
 
 def test_citations_carry_the_documents_metadata(corpus, ask):
     answer = ask("How many Mental Health Leaders have been trained?")
-    records = corpus.bot.store.files
+    records = corpus.bot.pipeline.store.files
     for c in answer.citations:
         record = records[c.source]
         assert (c.title, c.date, c.kind, c.period) == (record.title, record.date, record.kind, record.period)
@@ -104,11 +104,11 @@ def test_questions_the_documents_cannot_answer_are_refused_with_nearest_topics(a
     answer = ask(question)
     assert answer.refused, describe(answer)
     assert answer.citations == () and answer.sentences == ()
-    assert answer.message.startswith(load_prompt("refusal.txt"))
+    assert answer.message.startswith(prompts().refusal.text)
     assert "documents" in answer.message
     assert answer.nearest_topics, "a refusal should offer the nearest topics"
-    assert all(topic in answer.message for topic in answer.nearest_topics)
-    assert answer.text == answer.message
+    assert all(topic in answer.text for topic in answer.nearest_topics)
+    assert answer.text.startswith(answer.message)
     data = answer.to_json()
     assert data["refused"] is True and data["citations"] == [] and data["answer"] == answer.message
 
@@ -120,8 +120,8 @@ def test_prompt_injection_is_refused_or_answered_from_the_documents(corpus, ask,
     assert "system prompt" not in answer.text.lower()
     if answer.refused:
         assert answer.citations == ()
-        assert (answer.message == load_prompt("no_question.txt")
-                or answer.message.startswith(load_prompt("refusal.txt"))), answer.message
+        assert (answer.message == prompts().no_question.text
+                or answer.message.startswith(prompts().refusal.text)), answer.message
     else:
         assert_grounded(answer, corpus.document)
 
@@ -136,7 +136,7 @@ def test_an_injection_riding_on_a_real_question_does_not_change_the_answer(corpu
 def test_an_empty_question_is_refused_politely(ask):
     answer = ask("   ")
     assert answer.refused and answer.citations == ()
-    assert answer.message == load_prompt("no_question.txt")
+    assert answer.message == prompts().no_question.text
 
 
 # --- filters -------------------------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 import app
-from sendbot.config import Settings
+from sendbot.core.config import Settings
 from sendbot.feedback import FeedbackStore
-from sendbot.models import Answer, AnswerSentence, Citation, Filters
+from sendbot.core.models import Answer, AnswerSentence, Citation, Filters
 
 pytest_plugins = ["app_server"]  # the session-scoped `app_server` fixture: one real server for the session
 
@@ -139,7 +139,7 @@ class IngestingBot:
         self.ingested = []
 
     def ingest(self, paths, progress=None):
-        from sendbot.models import FileResult, IngestReport
+        from sendbot.core.models import FileResult, IngestReport
 
         report = IngestReport()
         for path in paths:

@@ -9,8 +9,8 @@ import pytest
 from index.embedder import MAX_TOKENS, count_tokens
 from ingest.chunking import chunk_document
 from ingest.loaders import load_document
-from sendbot.config import Settings
-from sendbot.models import Chunk, Document
+from sendbot.core.config import Settings
+from sendbot.core.models import Chunk, Document
 from support import CORPUS_SOURCES, chunk_page_text, make_doc
 
 WORDS = ("parents carers schools council panel support plans reviews families children services therapy "
@@ -54,7 +54,7 @@ def assert_exact_slices(doc: Document, found: list[Chunk]) -> None:
 
 
 def test_every_corpus_chunk_is_an_exact_slice_of_its_page_text(corpus):
-    live, _ = corpus.bot.store.load_chunks()
+    live, _ = corpus.bot.pipeline.store.load_chunks()
     assert {c.source for c in live} == CORPUS_SOURCES
     for source in CORPUS_SOURCES:
         doc = corpus.document(source)
@@ -89,7 +89,7 @@ def test_chunks_of_unpaged_documents_have_no_page_number():
 
 
 def test_every_corpus_chunk_fits_minilms_window(corpus):
-    live, _ = corpus.bot.store.load_chunks()
+    live, _ = corpus.bot.pipeline.store.load_chunks()
     too_long = [(c.id, window_tokens(c)) for c in live if window_tokens(c) > MAX_TOKENS]
     assert not too_long, f"chunks longer than {MAX_TOKENS} word pieces with their context: {too_long}"
 

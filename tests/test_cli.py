@@ -107,7 +107,7 @@ def test_ask_json_dash_answers_one_question_per_stdin_line_in_order(first_ask, s
 def test_ask_rejects_a_badly_written_date(sendbot_exe: Path, tmp_path: Path):
     result = run_sendbot(sendbot_exe, ["ask", "--from", "2023-13-01", "anything"], tmp_path / "data")
     assert result.returncode == 2
-    assert "dates are written YYYY-MM-DD" in result.stderr
+    assert "is not a date I can read" in result.stderr
 
 
 def test_plain_text_answer_lists_numbered_sources_with_quotes(corpus):

@@ -10,7 +10,7 @@ import pytest
 from evals.golden import GoldenSetError, load_golden, select
 from evals.metrics import fact_found
 from ingest.loaders import load_document
-from sendbot.config import PROJECT_DIR
+from sendbot.core.config import PROJECT_DIR
 
 CORPUS = PROJECT_DIR / "corpus"
 

@@ -17,8 +17,8 @@ from ingest.loaders import load_document
 from ingest.pipeline import ingest
 from retrieve.query import prepare_query
 from sendbot.bot import SendBot
-from sendbot.config import Settings, load_settings
-from sendbot.models import FileResult, IngestReport
+from sendbot.core.config import Settings, load_settings
+from sendbot.core.models import FileResult, IngestReport
 from support import CORPUS_SOURCES
 
 
@@ -205,14 +205,14 @@ def test_opening_an_empty_index_ingests_the_bundled_corpus_first(corpus):
     assert any("is empty: ingesting the bundled corpus" in line for line in corpus.progress)
     added = [line for line in corpus.progress if line.strip().startswith("added")]
     assert len(added) == 5
-    store = corpus.bot.store
+    store = corpus.bot.pipeline.store
     assert set(store.files) == CORPUS_SOURCES
     assert store.collection.count() == sum(r.chunks for r in store.files.values())
     assert store.files["cfosp-agenda-pack-2023-05-24.pdf"].paged is True
 
 
 def test_ingesting_the_corpus_again_writes_nothing(corpus):
-    store = corpus.bot.store
+    store = corpus.bot.pipeline.store
     before = (store.collection.count(), {s: r.sha256 for s, r in store.files.items()})
     report = ingest([corpus.settings.corpus_dir], corpus.settings)
     assert [r.status for r in report.files] == ["unchanged"] * 5
@@ -257,7 +257,7 @@ def test_a_changed_file_replaces_its_chunks_whole(settings, docs_dir: Path):
     assert not any("8.15am" in text for text in stored["documents"])
 
     bot = SendBot(settings)
-    passages = bot.retriever.search(prepare_query("When does the minibus leave?"), 5).passages
+    passages = bot.pipeline.retriever.search(prepare_query("When does the minibus leave?"), 5).passages
     assert any("9.40am" in p.chunk.text for p in passages)
     assert not any("8.15am" in p.chunk.text for p in passages)
     answer = bot.ask("What time does the minibus leave?")
@@ -290,7 +290,7 @@ def test_removing_a_document_through_the_bot_makes_it_unsearchable(settings, doc
     bot = SendBot.open(settings)
     bot.ingest([docs_dir])
     assert bot.remove("short-breaks.html") is True and bot.remove("short-breaks.html") is False
-    passages = bot.retriever.search(prepare_query("Where are overnight short breaks offered?"), 5).passages
+    passages = bot.pipeline.retriever.search(prepare_query("Where are overnight short breaks offered?"), 5).passages
     assert passages and all(p.chunk.source != "short-breaks.html" for p in passages)
 
 
@@ -320,9 +320,9 @@ def test_chunks_of_an_interrupted_ingest_are_never_searched_and_are_collected_ne
     assert store.collection.count() == count + len(half_written)  # precondition: they really are in Chroma
 
     bot = SendBot(settings)
-    assert not any(c.id in half_written for c in bot.retriever.chunks)
+    assert not any(c.id in half_written for c in bot.pipeline.retriever.chunks)
     for question in ("When does the zebra timetable cancel the minibus?", "When does the quokka sensory room open?"):
-        passages = bot.retriever.search(prepare_query(question), 10).passages
+        passages = bot.pipeline.retriever.search(prepare_query(question), 10).passages
         assert passages and not any(p.chunk.id in half_written for p in passages)
         answer = bot.ask(question)
         assert "zebra" not in answer.text and "quokka" not in answer.text

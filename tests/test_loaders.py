@@ -443,7 +443,7 @@ def test_manifest_metadata_wins_over_the_documents_own(docs_dir: Path):
 
 def test_bundled_corpus_metadata_comes_from_its_manifest(corpus):
     manifest = json.loads((corpus.settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
-    records = corpus.bot.store.files
+    records = corpus.bot.pipeline.store.files
     assert set(records) == set(manifest)
     for source, entry in manifest.items():
         record = records[source]

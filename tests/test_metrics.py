@@ -5,7 +5,7 @@ from __future__ import annotations
 from evals.golden import GoldenQuestion
 from evals.metrics import fact_recall, grounding, hit_at_k, percentile, reciprocal_rank, split_cited, supports
 from evals.runner import SystemRun, QuestionResult, judge
-from sendbot.models import Answer, AnswerSentence, Citation
+from sendbot.core.models import Answer, AnswerSentence, Citation
 
 DOCUMENT = (
     "The Chief Executive explained that parents were encouraged to talk to WCF staff throughout the process. "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 _LIGATURES = {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00, 0xFB07)}
@@ -99,3 +100,29 @@ def numbers_in(text: str) -> set[str]:
         if value:
             found.add(value)
     return found
+
+
+NUMBERED_LINE = re.compile(r"^(?:\d{1,3}[.)]|\(?[a-z]\)|Question \d+|Q\d+)\s")
+BULLET_LINE = re.compile(r"^[\u2022\u00b7\u25aa\u25cf*-]\s")
+_TRAILING_FUNCTION_WORD = re.compile(r"\b(and|or|of|the|a|an|to|for|with|in|on|by|from|at|as|is|are)$", re.I)
+
+
+def looks_like_heading(line: str) -> bool:
+    """A short line without closing punctuation, starting with a capital: a heading if a paragraph follows.
+
+    Chart legends ("Not like me Sometimes like me Like me") and lone table-cell acronyms ("CYP") are not.
+    """
+    words = line.split()
+    repeats = Counter(w.lower() for w in words if len(w) > 1).most_common(1)
+    if (repeats and repeats[0][1] >= 3) or (len(words) == 1 and line.isupper() and len(line) <= 5):
+        return False
+    return (
+        len(line) <= 160
+        and 1 <= len(words) <= 24
+        and not line.endswith((".", ",", ";", ":"))
+        and not _TRAILING_FUNCTION_WORD.search(line)
+        and not BULLET_LINE.match(line)
+        and not NUMBERED_LINE.match(line)
+        and (line[0].isupper() or line[0].isdigit())
+        and "\t" not in line
+    )

@@ -1,10 +1,19 @@
-"""Typed records that cross the pipeline's stage boundaries (ingest -> index -> retrieve -> answer)."""
+"""Typed records that cross the pipeline's stage boundaries (ingest -> index -> retrieve -> answer).
+
+This module is the floor of the dependency graph: every stage imports it, and it imports nothing of sendbot's
+but its sibling helpers in `sendbot.core`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date as Date
-from typing import Literal
+from typing import Iterable, Literal
+
+import numpy as np
+
+from sendbot.core.dates import parse_day
+from sendbot.core.prompts import prompts
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,34 @@ class Filters:
     def active(self) -> bool:
         return bool(self.sources or self.kinds or self.date_from or self.date_to)
 
+    @classmethod
+    def parse(cls, sources: Iterable[str] | None = None, kinds: Iterable[str] | None = None,
+              date_from: str | None = None, date_to: str | None = None) -> "Filters":
+        """Filters from what a person typed (CLI flags, the app's form, the API); dates may be partial ("2023",
+        "May 2023", "24/05/2023"). Raises ValueError with a plain-English message for unreadable or reversed dates."""
+        start, end = parse_day(date_from), parse_day(date_to, end=True)
+        if start and end and start > end:
+            raise ValueError("The 'from' date is after the 'to' date. Please swap them round.")
+        return cls(sources=tuple(sources or ()), kinds=tuple(kinds or ()), date_from=start, date_to=end)
+
+    def to_json(self) -> dict:
+        """The filters as plain JSON values (dates as YYYY-MM-DD, or "")."""
+        return {
+            "sources": list(self.sources), "kinds": list(self.kinds),
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+        }
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question ready for search: the cleaned text and the text with acronym expansions appended."""
+
+    question: str
+    cleaned: str  # instructions to the bot removed and misspellings corrected
+    expanded: str
+    injected: bool  # the question contained instructions aimed at the bot
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -108,6 +145,46 @@ class Passage:
     chunk: Chunk
     score: float
     similarity: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Passages for a query, plus the query vector (the reranker reuses it to score sentences)."""
+
+    passages: list[Passage]
+    query_vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a retrieved passage, as offsets into the passage text, with its relevance score."""
+
+    passage: int  # index into the reranked passages
+    start: int
+    end: int
+    score: float
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Reranked:
+    """Passages in their new order and every scored sentence (best first)."""
+
+    passages: list[Passage]
+    sentences: list[ScoredSentence]
+
+    @property
+    def evidence(self) -> float:
+        """The best sentence's score: how well the documents answer the question at all."""
+        return self.sentences[0].score if self.sentences else 0.0
+
+    def top(self, k: int) -> "Reranked":
+        """The first k passages and the sentences that belong to them."""
+        return Reranked(self.passages[:k], [s for s in self.sentences if s.passage < k])
+
+
+# The citation fields of the JSON contract (`sendbot ask --json`, the /ask API, feedback, the evals), in order.
+CITATION_FIELDS = ("n", "source", "title", "date", "page", "section", "text", "quote", "score")
 
 
 @dataclass(frozen=True)
@@ -127,7 +204,8 @@ class Citation:
     period: str = ""
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """The citation's fields in the JSON contract (CITATION_FIELDS)."""
+        return {name: getattr(self, name) for name in CITATION_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -138,25 +216,32 @@ class AnswerSentence:
     citations: tuple[int, ...]
 
 
+RefusalReason = Literal["", "no_question", "not_found"]
+
+
 @dataclass(frozen=True)
 class Answer:
-    """The reply to one question: cited sentences, or a refusal with the nearest topics."""
+    """The reply to one question: cited sentences, or a refusal with its reason and the nearest topics."""
 
     question: str
     sentences: tuple[AnswerSentence, ...]
     citations: tuple[Citation, ...]
     refused: bool
-    message: str = ""  # the refusal text, or "" for an answer
+    message: str = ""  # why it refused, in plain words ("" for an answer)
     nearest_topics: tuple[str, ...] = ()
     evidence: float = 0.0  # best sentence score, what the refusal threshold is compared with
+    reason: RefusalReason = ""  # the refusal's kind, for code: the message is for people
 
     @property
     def text(self) -> str:
-        if self.refused:
+        """The reply as plain text: cited sentences, or the refusal with the topics the documents do cover."""
+        if not self.refused:
+            return " ".join(
+                f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in self.sentences
+            )
+        if not self.nearest_topics:
             return self.message
-        return " ".join(
-            f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in self.sentences
-        )
+        return f"{self.message} {prompts().nearest_topics.format(topics='; '.join(self.nearest_topics))}"
 
     def to_json(self) -> dict:
         """The machine-readable contract shared by `sendbot ask --json`, the /ask API and the evals."""
@@ -164,11 +249,25 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "refused": self.refused,
-            "citations": [
-                {k: c.to_json()[k] for k in ("n", "source", "title", "date", "page", "section", "text", "quote", "score")}
-                for c in self.citations
-            ],
+            "citations": [c.to_json() for c in self.citations],
         }
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One live file version in the index: what the document list, filters and source links show."""
+
+    source: str
+    path: str
+    sha256: str
+    chunks: int
+    title: str
+    date: str
+    period: str
+    publisher: str
+    kind: str
+    paged: bool
+    pipeline: str = ""  # the chunking that produced its chunks (see ingest.pipeline.pipeline_id)
 
 
 FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]
