@@ -17,29 +17,19 @@ from sendbot.bot import SendBot
 from sendbot.core.config import Settings
 from sendbot.core.models import Document
 
-SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-MINUTES_PDF = "cfosp-minutes-ofsted-cqc-send-revisit.pdf"
-AGENDA_MD = "cfosp-agenda-pack-2023-05-24.md"
-
-
-
-def _shared_fixture(name: str) -> Path:
-    path = SHARED_FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"shared fixture {path} is absent (CI clones ../shared beside the repo)")
-    return path
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # vendored, so a clone of the project alone runs every test
 
 
 @pytest.fixture(scope="session")
 def minutes_pdf() -> Path:
     """The 6-page panel minutes PDF (text layer with ligatures and a line-end hyphen)."""
-    return _shared_fixture(MINUTES_PDF)
+    return FIXTURES / "cfosp-minutes-ofsted-cqc-send-revisit.pdf"
 
 
 @pytest.fixture(scope="session")
 def agenda_md() -> Path:
     """The agenda pack as Markdown, with tab-separated tables whose cells hold HTML."""
-    return _shared_fixture(AGENDA_MD)
+    return FIXTURES / "cfosp-agenda-pack-2023-05-24.md"
 
 
 @pytest.fixture

@@ -70,3 +70,11 @@ def run_sendbot(exe: Path, args: list[str], data_dir: Path | None, stdin: str | 
     clean.update(env or {})
     return subprocess.run([str(exe), *args], input=stdin, capture_output=True, text=True, env=clean,
                           cwd=REPO_DIR, timeout=600)
+
+
+def make_chunk(text: str, **fields) -> Chunk:
+    """A Chunk with the given text and defaults for everything else (for stage tests that need no index)."""
+    values = dict(id="test.txt:000000000000:0000", source="test.txt", sha256="0" * 64, ordinal=0, page=None,
+                  section="", text=text, context="", title="Test document", date="", period="", kind="document",
+                  publisher="")
+    return Chunk(**{**values, **fields})

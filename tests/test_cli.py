@@ -1,7 +1,7 @@
-"""The `sendbot` command end to end, in subprocesses with SENDBOT_DATA_DIR pointing at temporary folders.
+"""The `sendbot` command: in-process with click's CliRunner, SENDBOT_DATA_DIR pointing at temporary folders.
 
-Each run that answers questions loads the model (~10 s), so one data directory is shared by the module: the first
-`sendbot ask` finds it empty and ingests the bundled corpus, and every later command reuses that index.
+One data directory is shared by the module: the first `sendbot ask` (the one run as a real subprocess, a smoke
+test of the installed console script) finds it empty and ingests the bundled corpus; every later command reuses it.
 """
 
 from __future__ import annotations
@@ -10,13 +10,21 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from index.store import Store
-from sendbot.cli import format_answer
+from sendbot.cli import format_answer, main
+from sendbot.core.models import CITATION_FIELDS
 from support import CORPUS_SOURCES, run_sendbot
 
 FIRST_QUESTION = "what happens if my EP assessment is late?"
-CITATION_KEYS = {"n", "source", "title", "date", "page", "section", "text", "quote", "score"}
+CITATION_KEYS = set(CITATION_FIELDS)
+
+
+def invoke(args: list[str], data_dir: Path, stdin: str | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run `sendbot ARGS` in this process against `data_dir` (the model stays loaded between calls)."""
+    return CliRunner().invoke(main, args, input=stdin, env={"SENDBOT_DATA_DIR": str(data_dir), **(env or {})},
+                              catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +36,7 @@ def cli_data_dir(tmp_path_factory) -> Path:
 def first_ask(sendbot_exe: Path, cli_data_dir: Path):
     """`sendbot ask --json Q` on an empty data directory (it ingests the corpus, then answers)."""
     assert not cli_data_dir.exists()
-    return run_sendbot(sendbot_exe, ["ask", "--json", FIRST_QUESTION], cli_data_dir)
+    return run_sendbot(sendbot_exe, ["ask", "--json", FIRST_QUESTION], cli_data_dir)  # the one real subprocess
 
 
 def assert_contract(data: dict) -> None:
@@ -54,9 +62,9 @@ def assert_contract(data: dict) -> None:
                "--to", "--top-k"]),
     (["sources"], ["List the indexed documents", "chunk count", "--json"]),
 ])
-def test_help_explains_each_command(sendbot_exe: Path, tmp_path: Path, args: list[str], phrases: list[str]):
-    result = run_sendbot(sendbot_exe, [*args, "--help"], tmp_path / "unused")
-    assert result.returncode == 0, result.stderr
+def test_help_explains_each_command(tmp_path: Path, args: list[str], phrases: list[str]):
+    result = invoke([*args, "--help"], tmp_path / "unused")
+    assert result.exit_code == 0, result.stderr
     help_text = " ".join(result.stdout.split())
     for phrase in phrases:
         assert phrase in help_text, f"`sendbot {' '.join(args)} --help` does not mention {phrase!r}"
@@ -87,11 +95,11 @@ def test_ask_json_prints_exactly_one_object_in_the_contract(first_ask):
         assert f"[{c['n']}]" in data["answer"]
 
 
-def test_ask_json_dash_answers_one_question_per_stdin_line_in_order(first_ask, sendbot_exe: Path, cli_data_dir: Path):
+def test_ask_json_dash_answers_one_question_per_stdin_line_in_order(first_ask, cli_data_dir: Path):
     questions = ["How many Mental Health Leaders have been trained?", "What is the capital of France?",
                  "What does CARM stand for?"]
-    result = run_sendbot(sendbot_exe, ["ask", "--json", "-"], cli_data_dir, stdin="\n".join([questions[0], "", *questions[1:]]) + "\n")
-    assert result.returncode == 0, result.stderr
+    result = invoke(["ask", "--json", "-"], cli_data_dir, stdin="\n".join([questions[0], "", *questions[1:]]) + "\n")
+    assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3, result.stdout
     answers = [json.loads(line) for line in lines]
@@ -104,9 +112,9 @@ def test_ask_json_dash_answers_one_question_per_stdin_line_in_order(first_ask, s
     assert "is empty" not in result.stderr  # the index from the first run is reused
 
 
-def test_ask_rejects_a_badly_written_date(sendbot_exe: Path, tmp_path: Path):
-    result = run_sendbot(sendbot_exe, ["ask", "--from", "2023-13-01", "anything"], tmp_path / "data")
-    assert result.returncode == 2
+def test_ask_rejects_a_badly_written_date(tmp_path: Path):
+    result = invoke(["ask", "--from", "2023-13-01", "anything"], tmp_path / "data")
+    assert result.exit_code == 2
     assert "is not a date I can read" in result.stderr
 
 
@@ -125,9 +133,9 @@ def test_plain_text_answer_lists_numbered_sources_with_quotes(corpus):
 # --- sources -------------------------------------------------------------------------------------------------
 
 
-def test_sources_lists_the_five_documents_with_kinds_and_chunk_counts(first_ask, sendbot_exe: Path, cli_data_dir: Path):
-    result = run_sendbot(sendbot_exe, ["sources"], cli_data_dir)
-    assert result.returncode == 0, result.stderr
+def test_sources_lists_the_five_documents_with_kinds_and_chunk_counts(first_ask, cli_data_dir: Path):
+    result = invoke(["sources"], cli_data_dir)
+    assert result.exit_code == 0, result.stderr
     records = Store(cli_data_dir).files
     assert len(records) == 5
     lines = result.stdout.splitlines()
@@ -139,9 +147,9 @@ def test_sources_lists_the_five_documents_with_kinds_and_chunk_counts(first_ask,
         assert f"            {record.title}" in lines
 
 
-def test_sources_json_gives_each_document_with_its_chunk_count(first_ask, sendbot_exe: Path, cli_data_dir: Path):
-    result = run_sendbot(sendbot_exe, ["sources", "--json"], cli_data_dir)
-    assert result.returncode == 0, result.stderr
+def test_sources_json_gives_each_document_with_its_chunk_count(first_ask, cli_data_dir: Path):
+    result = invoke(["sources", "--json"], cli_data_dir)
+    assert result.exit_code == 0, result.stderr
     listed = json.loads(result.stdout)
     store = Store(cli_data_dir)
     assert [d["source"] for d in listed] == sorted(CORPUS_SOURCES)
@@ -151,27 +159,27 @@ def test_sources_json_gives_each_document_with_its_chunk_count(first_ask, sendbo
     assert sum(d["chunks"] for d in listed) == store.collection.count()
 
 
-def test_sources_on_an_empty_index_says_how_to_fill_it(sendbot_exe: Path, tmp_path: Path):
-    result = run_sendbot(sendbot_exe, ["sources"], tmp_path / "data")
-    assert result.returncode == 0
+def test_sources_on_an_empty_index_says_how_to_fill_it(tmp_path: Path):
+    result = invoke(["sources"], tmp_path / "data")
+    assert result.exit_code == 0
     assert "The index is empty. Run `sendbot ingest`" in result.stdout
 
 
 # --- ingest --------------------------------------------------------------------------------------------------
 
 
-def test_ingest_again_reports_five_unchanged_and_succeeds(first_ask, sendbot_exe: Path, cli_data_dir: Path):
+def test_ingest_again_reports_five_unchanged_and_succeeds(first_ask, cli_data_dir: Path):
     count = Store(cli_data_dir).collection.count()
-    result = run_sendbot(sendbot_exe, ["ingest"], cli_data_dir)
-    assert result.returncode == 0, result.stderr
+    result = invoke(["ingest"], cli_data_dir)
+    assert result.exit_code == 0, result.stderr
     assert "5 files: 0 added, 0 updated, 5 unchanged, 0 removed, 0 failed; 0 chunks written" in result.stdout
     assert "failed:" not in result.stderr
     assert Store(cli_data_dir).collection.count() == count
 
 
-def test_ingest_json_gives_the_counts(first_ask, sendbot_exe: Path, cli_data_dir: Path):
-    result = run_sendbot(sendbot_exe, ["ingest", "--json"], cli_data_dir)
-    assert result.returncode == 0, result.stderr
+def test_ingest_json_gives_the_counts(first_ask, cli_data_dir: Path):
+    result = invoke(["ingest", "--json"], cli_data_dir)
+    assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert {k: report[k] for k in ("added", "updated", "unchanged", "removed", "failed", "chunks_written")} == {
         "added": 0, "updated": 0, "unchanged": 5, "removed": 0, "failed": 0, "chunks_written": 0}
@@ -179,7 +187,7 @@ def test_ingest_json_gives_the_counts(first_ask, sendbot_exe: Path, cli_data_dir
     assert all(f["status"] == "unchanged" and f["chunks"] > 0 for f in report["files"])
 
 
-def test_ingest_with_bad_files_exits_non_zero_and_names_each_failure(sendbot_exe: Path, tmp_path: Path):
+def test_ingest_with_bad_files_exits_non_zero_and_names_each_failure(tmp_path: Path):
     folder = tmp_path / "uploads"
     folder.mkdir()
     (folder / "empty.txt").write_bytes(b"")
@@ -187,8 +195,8 @@ def test_ingest_with_bad_files_exits_non_zero_and_names_each_failure(sendbot_exe
     (folder / "garbled.txt").write_bytes(b"Notes: \x81\x8d\x8f\x90\x9d")
     (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
     (folder / "big.txt").write_text("The panel noted the report. " * 600, encoding="utf-8")  # ~17 KB
-    result = run_sendbot(sendbot_exe, ["ingest", str(folder)], tmp_path / "data", env={"SENDBOT_MAX_FILE_MB": "0.01"})
-    assert result.returncode == 1, (result.stdout, result.stderr)
+    result = invoke(["ingest", str(folder)], tmp_path / "data", env={"SENDBOT_MAX_FILE_MB": "0.01"})
+    assert result.exit_code == 1, (result.stdout, result.stderr)
     assert "5 files: 0 added, 0 updated, 0 unchanged, 0 removed, 5 failed" in result.stdout
     failures = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("failed: ")]
     expected = {"empty.txt": "file is empty", "budget.xlsx": "unsupported file type", "garbled.txt": "neither UTF-8",
@@ -199,21 +207,21 @@ def test_ingest_with_bad_files_exits_non_zero_and_names_each_failure(sendbot_exe
         assert line is not None and reason in line, f"no failure line for {name}:\n{result.stderr}"
 
 
-def test_ingest_json_reports_failures_and_exits_non_zero(sendbot_exe: Path, tmp_path: Path):
+def test_ingest_json_reports_failures_and_exits_non_zero(tmp_path: Path):
     folder = tmp_path / "uploads"
     folder.mkdir()
     (folder / "empty.txt").write_bytes(b"")
-    result = run_sendbot(sendbot_exe, ["ingest", "--json", str(folder)], tmp_path / "data")
-    assert result.returncode == 1
+    result = invoke(["ingest", "--json", str(folder)], tmp_path / "data")
+    assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["failed"] == 1 and report["files"][0]["reason"] == "file is empty"
 
 
-def test_a_damaged_index_gets_one_plain_line_saying_how_to_rebuild_it(sendbot_exe: Path, tmp_path: Path):
+def test_a_damaged_index_gets_one_plain_line_saying_how_to_rebuild_it(tmp_path: Path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "files.json").write_text("{broken", encoding="utf-8")
-    result = run_sendbot(sendbot_exe, ["sources"], data)
-    assert result.returncode == 1
+    result = invoke(["sources"], data)
+    assert result.exit_code == 1
     assert "files.json is damaged" in result.stderr and "run `sendbot ingest` to rebuild" in result.stderr
     assert "Traceback" not in result.stderr
