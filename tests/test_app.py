@@ -1,11 +1,10 @@
-"""The web app (app.py): pure rendering helpers, then the real server in a subprocess driven over HTTP and the
-Gradio API with gradio_client (the API answers, filters, 20 concurrent requests, the document route, uploads for
-administrators only, feedback export)."""
+"""The web app: the pure HTML rendering (sendbot/web/render.py), upload staging (ingest/uploads.py), the handlers
+called directly without a server (sendbot/web/handlers.py), the Blocks layout, the shared command-line options,
+then the real server (app.py) in a subprocess driven over HTTP and the Gradio API with gradio_client (the API
+answers, filters, 20 concurrent requests, the document route, uploads for administrators only, feedback export)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -14,24 +13,33 @@ import sys
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 
+import gradio as gr
 import pytest
 from click.testing import CliRunner
 
 import app
+from ingest import uploads
 from sendbot.core.config import Settings
+from sendbot.core.dates import parse_day
+from sendbot.core.models import (CITATION_FIELDS, Answer, AnswerSentence, Citation, FileRecord, FileResult, Filters,
+                                 IngestReport)
+from sendbot.core.prompts import prompts
 from sendbot.feedback import FeedbackStore
-from sendbot.core.models import Answer, AnswerSentence, Citation, Filters
+from sendbot.web import render
+from sendbot.web.handlers import NOT_SIGNED_IN, WebHandlers
+from sendbot.web.layout import build_blocks
+from sendbot.web.options import resolve_address
 
 pytest_plugins = ["app_server"]  # the session-scoped `app_server` fixture: one real server for the session
 
 PROJECT = Path(__file__).resolve().parent.parent
 AGENDA = "cfosp-agenda-pack-2023-05-24.pdf"
 CONTRACT_KEYS = {"question", "answer", "refused", "citations"}
-CITATION_KEYS = {"n", "source", "title", "date", "page", "section", "text", "quote", "score"}
+CITATION_KEYS = set(CITATION_FIELDS)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -50,20 +58,25 @@ def answer_with(*citations: Citation, sentences=None) -> Answer:
     return Answer("How many?", tuple(sentences), tuple(citations), refused=False)
 
 
+def file_record(source="a.txt", title="A", date="", kind="minutes", chunks=1) -> FileRecord:
+    return FileRecord(source=source, path=f"/nowhere/{source}", sha256="0" * 64, chunks=chunks, title=title, date=date,
+                      period="", publisher="", kind=kind, paged=False)
+
+
 def test_resolve_address_prefers_flags_then_gradio_variables_then_loopback_7860():
-    assert app.resolve_address(environ={}) == ("127.0.0.1", 7860)
+    assert resolve_address(environ={}) == ("127.0.0.1", 7860)
     env = {"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "8123"}
-    assert app.resolve_address(environ=env) == ("0.0.0.0", 8123)
-    assert app.resolve_address("127.0.0.2", 9000, environ=env) == ("127.0.0.2", 9000)
+    assert resolve_address(environ=env) == ("0.0.0.0", 8123)
+    assert resolve_address("127.0.0.2", 9000, environ=env) == ("127.0.0.2", 9000)
     with pytest.raises(ValueError, match="GRADIO_SERVER_PORT"):
-        app.resolve_address(environ={"GRADIO_SERVER_PORT": "eighty"})
+        resolve_address(environ={"GRADIO_SERVER_PORT": "eighty"})
 
 
 def test_answer_html_links_each_marker_to_its_numbered_card_and_escapes_document_text():
     first = citation()
     second = citation(n=2, source="local-offer-news-updates.txt", page=None, text="<script>alert(1)</script> Fine.",
                       quote="Fine.", title="News", section="News", date="", period="late 2021 to 2022", kind="web page")
-    html = app.render_answer(answer_with(first, second), turn=3)
+    html = render.render_answer(answer_with(first, second), turn=3)
     assert "\n" not in html  # one block for the chat's Markdown renderer
     assert 'href="#sb-t3-source-1"' in html and 'id="sb-t3-source-1"' in html
     assert 'href="#sb-t3-source-2"' in html and 'id="sb-t3-source-2"' in html
@@ -78,69 +91,91 @@ def test_answer_html_links_each_marker_to_its_numbered_card_and_escapes_document
 
 def test_highlight_marks_each_quote_merges_overlaps_and_ignores_missing_ones():
     text = "One & two. Three < four.\nFive."
-    assert app.highlight(text, ["One & two.", "Five."]) == "<mark>One &amp; two.</mark> Three &lt; four.<br><mark>Five.</mark>"
-    assert app.highlight(text, ["One & two. Three", "Three < four."]) == "<mark>One &amp; two. Three &lt; four.</mark><br>Five."
-    assert app.highlight(text, ["not there"]) == "One &amp; two. Three &lt; four.<br>Five."
+    assert render.highlight(text, ["One & two.", "Five."]) == "<mark>One &amp; two.</mark> Three &lt; four.<br><mark>Five.</mark>"
+    assert render.highlight(text, ["One & two. Three", "Three < four."]) == "<mark>One &amp; two. Three &lt; four.</mark><br>Five."
+    assert render.highlight(text, ["not there"]) == "One &amp; two. Three &lt; four.<br>Five."
 
 
 def test_refusal_is_friendly_and_offers_the_nearest_topics():
-    refusal = Answer("capital of France?", (), (), refused=True, message="I couldn't find that ... topics: A; B.",
-                     nearest_topics=("SEND Accelerated Progress Plan <APP>", "2024 Roundup"))
-    html = app.render_refusal(refusal, "Searched only documents dated from 1 January 2030.")
+    refusal = Answer("capital of France?", (), (), refused=True, message=prompts().refusal.text,
+                     nearest_topics=("SEND Accelerated Progress Plan <APP>", "2024 Roundup"), reason="not_found")
+    html = render.render_refusal(refusal, "Searched only documents dated from 1 January 2030.")
     assert "I couldn&#x27;t find that in these documents" in html
     assert "<li>SEND Accelerated Progress Plan &lt;APP&gt;</li>" in html and "<li>2024 Roundup</li>" in html
+    assert "different words" in html  # the tips for asking again
     assert "filters cleared" in html
-    assert app.render_answer(refusal, 1) == app.render_refusal(refusal)
+    assert render.render_answer(refusal, 1) == render.render_refusal(refusal)
 
 
 def test_dates_and_filters_read_the_way_people_type_them():
-    assert app.parse_day("2023") == date(2023, 1, 1) and app.parse_day("2023", end=True) == date(2023, 12, 31)
-    assert app.parse_day("2024-02", end=True) == date(2024, 2, 29) and app.parse_day(" 2023-05-24 ") == date(2023, 5, 24)
-    assert app.parse_day("") is None
-    with pytest.raises(ValueError, match="like 2023-05-24"):
-        app.parse_day("24/05/2023")
+    assert parse_day("2023") == date(2023, 1, 1) and parse_day("2023", end=True) == date(2023, 12, 31)
+    assert parse_day("2024-02", end=True) == date(2024, 2, 29) and parse_day(" 2023-05-24 ") == date(2023, 5, 24)
+    assert parse_day("") is None
+    with pytest.raises(ValueError, match="like 24/05/2023, 2023-05-24"):
+        parse_day("last May")
     with pytest.raises(ValueError, match="swap"):
-        app.make_filters(date_from="2024", date_to="2023")
-    filters = app.make_filters(["a.pdf"], ["minutes"], "2023", "2023-06")
+        Filters.parse(date_from="2024", date_to="2023")
+    filters = Filters.parse(["a.pdf"], ["minutes"], "2023", "2023-06")
     assert filters == Filters(("a.pdf",), ("minutes",), date(2023, 1, 1), date(2023, 6, 30))
-    note = app.describe_filters(filters, {"a.pdf": "The A report"})
+    note = render.describe_filters(filters, {"a.pdf": "The A report"})
     assert "The A report" in note and "minutes" in note and "1 January 2023 to 30 June 2023" in note
-    assert app.describe_filters(Filters()) == ""
+    assert render.describe_filters(Filters()) == ""
 
 
 def test_documents_table_and_list_escape_titles_and_link_to_the_document_route():
-    record = SimpleNamespace(source="a b&c.pdf", title="<b>Plan</b>", date="2024-09-24", period="", kind="minutes",
-                             chunks=12, path="/x/a b&c.pdf", paged=True)
-    table = app.render_documents_table([record])
+    record = file_record(source="a b&c.pdf", title="<b>Plan</b>", date="2024-09-24", chunks=12)
+    table = render.render_documents_table([record])
     assert "&lt;b&gt;Plan&lt;/b&gt;" in table and "24 September 2024" in table and ">12<" in table
     assert 'href="documents/a%20b%26c.pdf"' in table and "<caption>1 document, newest first" in table
-    assert "&lt;b&gt;Plan&lt;/b&gt;" in app.render_document_list([record])
+    assert "&lt;b&gt;Plan&lt;/b&gt;" in render.render_document_list([record])
 
+
+def test_example_questions_come_for_parents_and_for_officers():
+    groups = render.load_examples()
+    assert any("parent" in heading.lower() for heading in groups)
+    assert any("officer" in heading.lower() for heading in groups)
+    assert all(len(questions) >= 3 for questions in groups.values())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Uploads
+# ---------------------------------------------------------------------------------------------------------------
 
 def test_upload_problems_are_explained_in_plain_words(tmp_path):
     ok = tmp_path / "notes.md"
     ok.write_text("Some notes about short breaks.")
-    assert app.upload_problem(ok, 1) == ""
+    assert uploads.upload_problem(ok, 1) == ""
     exe = tmp_path / "setup.exe"
     exe.write_bytes(b"MZ")
-    assert "'.exe' files can't be added" in app.upload_problem(exe, 1)
+    assert "'.exe' files can't be added" in uploads.upload_problem(exe, 1)
     big = tmp_path / "big.txt"
     big.write_bytes(b"x" * (2 * 1024 * 1024))
-    assert app.upload_problem(big, 1) == "the file is 2.0 MB, and the limit is 1 MB."
+    assert uploads.upload_problem(big, 1) == "the file is 2.0 MB, and the limit is 1 MB."
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
-    assert app.upload_problem(empty, 1) == "the file is empty."
+    assert uploads.upload_problem(empty, 1) == "the file is empty."
 
 
-class IngestingBot:
-    """Stands in for SendBot.ingest: files named bad-* fail, the rest are added with 3 passages."""
+class FakeBot:
+    """Just enough of SendBot for the handlers and the Blocks, without an index: one document, a fixed answer, and
+    an ingest where files named bad-* fail and the rest are added with 3 passages."""
 
     def __init__(self):
-        self.ingested = []
+        self.records = {"a.txt": file_record()}
+        self.asked: list[tuple[str, Filters]] = []
+        self.ingested: list[tuple[str, str]] = []
 
-    def ingest(self, paths, progress=None):
-        from sendbot.core.models import FileResult, IngestReport
+    def documents(self):
+        return list(self.records.values())
 
+    def record(self, source):
+        return self.records.get(source)
+
+    def ask(self, question, filters=Filters(), k=None):
+        self.asked.append((question, filters))
+        return replace(answer_with(citation()), question=question)
+
+    def ingest(self, paths, prune=False, progress=None):
         report = IngestReport()
         for path in paths:
             self.ingested.append((path.name, path.read_text()))
@@ -151,21 +186,25 @@ class IngestingBot:
                 progress(path.name)
         return report
 
+    def remove(self, source):
+        return self.records.pop(source, None) is not None
+
 
 def test_uploads_are_checked_copied_ingested_and_a_failed_replacement_is_undone(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", max_upload_mb=1)
-    settings.uploads_dir.mkdir(parents=True)
-    (settings.uploads_dir / "bad-notes.txt").write_text("the version that works")
+    uploads_dir = tmp_path / "data" / "uploads"
+    uploads_dir.mkdir(parents=True)
+    (uploads_dir / "bad-notes.txt").write_text("the version that works")
     incoming = tmp_path / "incoming"
     (incoming / "again").mkdir(parents=True)
     for name, text in [("good.md", "# Good"), ("bad-notes.txt", "a broken version"), ("setup.exe", "MZ")]:
         (incoming / name).write_text(text)
     (incoming / "again" / "good.md").write_text("# Same name")
     steps = []
-    bot = IngestingBot()
-    lines = app.add_uploads(bot, [incoming / "good.md", incoming / "bad-notes.txt", incoming / "setup.exe",
-                                  incoming / "again" / "good.md"], settings, lambda done, total: steps.append((done, total)))
-    assert lines == [
+    bot = FakeBot()
+    results = uploads.add_uploads([incoming / "good.md", incoming / "bad-notes.txt", incoming / "setup.exe",
+                                   incoming / "again" / "good.md"], bot.ingest, uploads_dir, 1,
+                                  lambda done, total: steps.append((done, total)))
+    assert results == [
         (False, "setup.exe", "'.exe' files can't be added. Please use PDF, Word (.docx), web page (.html) or text (.txt, .md) files."),
         (False, "good.md", "another file with this name is in the same upload."),
         (True, "good.md", "3 passages can now be searched."),
@@ -173,61 +212,108 @@ def test_uploads_are_checked_copied_ingested_and_a_failed_replacement_is_undone(
     ]
     assert bot.ingested == [("good.md", "# Good"), ("bad-notes.txt", "a broken version")]
     assert steps == [(0, 2), (1, 2), (2, 2)]
-    assert (settings.uploads_dir / "good.md").read_text() == "# Good"
-    assert (settings.uploads_dir / "bad-notes.txt").read_text() == "the version that works"  # put back
-    assert sorted(p.name for p in settings.uploads_dir.iterdir()) == ["bad-notes.txt", "good.md"]
-    assert "Not added:</strong> setup.exe" in app.render_upload_results(lines)
+    assert (uploads_dir / "good.md").read_text() == "# Good"
+    assert (uploads_dir / "bad-notes.txt").read_text() == "the version that works"  # put back
+    assert sorted(p.name for p in uploads_dir.iterdir()) == ["bad-notes.txt", "good.md"]
+    assert "Not added:</strong> setup.exe" in render.render_upload_results(results)
 
 
-def test_feedback_can_be_exported_from_the_command_line(tmp_path, monkeypatch, capsys):
-    from sendbot import feedback
+# ---------------------------------------------------------------------------------------------------------------
+# The handlers, called directly (no Gradio server)
+# ---------------------------------------------------------------------------------------------------------------
 
-    monkeypatch.setenv("SENDBOT_DATA_DIR", str(tmp_path))
-    assert feedback.main([str(tmp_path / "out.csv")]) == 1  # no feedback yet
-    FeedbackStore(tmp_path / "feedback.sqlite3").record("s", "a", True, answer_with(citation()).to_json())
-    assert feedback.main([str(tmp_path / "out.csv")]) == 0
-    assert "Wrote 1 feedback rows" in capsys.readouterr().out
-    assert (tmp_path / "out.csv").read_text(encoding="utf-8-sig").startswith("created_at,rating,question")
-
-
-def test_example_questions_come_for_parents_and_for_officers():
-    groups = app.load_examples()
-    assert any("parent" in heading.lower() for heading in groups)
-    assert any("officer" in heading.lower() for heading in groups)
-    assert all(len(questions) >= 3 for questions in groups.values())
+@pytest.fixture
+def handlers(tmp_path) -> WebHandlers:
+    settings = Settings(data_dir=tmp_path / "data", admin_password="s3cret", max_upload_mb=1)
+    made = WebHandlers(FakeBot(), settings, FeedbackStore(settings.feedback_db))
+    made.wrong_password_delay = 0
+    return made
 
 
-def test_feedback_store_replaces_a_changed_vote_withdraws_and_exports_safe_csv(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    reply = answer_with(citation()).to_json() | {"question": "=HYPERLINK(\"x\")"}
-    store.record("session-1", "answer-a", True, reply, {"kinds": ["minutes"]})
-    store.record("session-1", "answer-a", False, reply)  # changed their mind: one row, now not helpful
-    store.record("session-2", "answer-b", True, reply)
-    rows = store.rows()
-    assert [(r["session"], r["helpful"]) for r in rows] == [("session-1", 0), ("session-2", 1)]
-    assert json.loads(rows[0]["citations"])[0]["page"] == 10 and "text" not in json.loads(rows[0]["citations"])[0]
-    store.withdraw("session-2", "answer-b")
-    table = list(csv.DictReader(io.StringIO(store.to_csv())))
-    assert len(table) == 1 and table[0]["rating"] == "not helpful"
-    assert table[0]["question"].startswith("'=")  # a spreadsheet will not run it as a formula
-    assert table[0]["sources"] == f"[1] {AGENDA} page 10" and "session" not in table[0]
+def test_respond_adds_the_question_and_its_rendered_answer_to_the_conversation(handlers):
+    history, box, answers = handlers.respond("How many <leaders>?", [], {}, ["a.txt"], [], "2023", "")
+    assert box == "" and [m["role"] for m in history] == ["user", "assistant"]
+    assert history[0]["content"] == "How many &lt;leaders&gt;?"
+    assert 'id="sb-t1-source-1"' in history[1]["content"] and "Searched only these documents: A" in history[1]["content"]
+    assert handlers.bot.asked == [("How many <leaders>?", Filters(("a.txt",), (), date(2023, 1, 1), None))]
+    assert answers[1]["answer"]["question"] == "How many <leaders>?" and answers[1]["filters"]["date_from"] == "2023-01-01"
+    history, box, answers = handlers.respond("And then?", history, answers, [], [], "", "")
+    assert len(history) == 4 and set(answers) == {1, 3}  # each answer is kept by its place in the conversation
 
 
-class FakeBot:
-    """Just enough of SendBot for building the Blocks without an index."""
+def test_respond_explains_an_unreadable_date_and_keeps_the_question(handlers):
+    history, box, answers = handlers.respond("Anything?", [], {}, [], [], "last May", "")
+    assert box == "Anything?" and answers == {} and handlers.bot.asked == []
+    assert "is not a date I can read" in history[-1]["content"]
+    assert handlers.respond("   ", history, answers, [], [], "", "") == (history, "", answers)
+    assert handlers.start_again() == ([], {}, "")
 
-    def __init__(self):
-        record = SimpleNamespace(source="a.txt", title="A", date="", period="", kind="minutes", chunks=1,
-                                 path="/nowhere/a.txt", paged=False)
-        self.store = SimpleNamespace(files={"a.txt": record})
 
-    def documents(self):
-        return list(self.store.files.values())
+def test_ask_returns_the_json_contract_and_refuses_unknown_documents(handlers):
+    result = handlers.ask("How many?", ["a.txt"], ["minutes"], "2023-05", "")
+    assert set(result) == CONTRACT_KEYS and all(set(c) == CITATION_KEYS for c in result["citations"])
+    assert result["question"] == "How many?" and result["refused"] is False
+    assert handlers.bot.asked[-1][1] == Filters(("a.txt",), ("minutes",), date(2023, 5, 1), None)
+    with pytest.raises(gr.Error, match="Unknown document"):
+        handlers.ask("How many?", ["../../etc/passwd"])
+    with pytest.raises(gr.Error, match="2023-05-24"):
+        handlers.ask("How many?", None, None, "last May")
 
+
+def test_votes_are_saved_replaced_and_withdrawn(handlers):
+    _, _, answers = handlers.respond("How many?", [], {}, [], [], "", "")
+    assert handlers.vote(answers, 1, True, "session-1") is True
+    assert handlers.vote(answers, 1, False, "session-1") is True
+    assert [r["helpful"] for r in handlers.feedback.rows()] == [0]
+    assert handlers.vote(answers, 0, True, "session-1") is False  # the question, not an answer
+    assert handlers.vote(answers, 1, None, "session-1") is False
+    assert handlers.feedback.rows() == []
+
+
+def test_sign_in_needs_the_right_password(handlers):
+    signed_in, login_box, tools, password_box, status = handlers.sign_in("letmein")
+    assert signed_in is False and login_box["visible"] is True and tools["visible"] is False
+    assert password_box == "" and "not right" in status
+    signed_in, login_box, tools, password_box, status = handlers.sign_in("s3cret")
+    assert signed_in is True and login_box["visible"] is False and tools["visible"] is True and "signed in" in status
+    assert handlers.sign_out()[0] is False
+
+
+def test_administration_is_refused_until_signed_in(handlers, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("Short breaks.")
+    assert NOT_SIGNED_IN in handlers.add_documents([str(note)], False)[0]
+    assert handlers.bot.ingested == [] and not handlers.settings.uploads_dir.exists()
+    assert handlers.remove_document("a.txt", False)[0] == NOT_SIGNED_IN and handlers.bot.record("a.txt")
+    assert handlers.export_feedback(False) == (None, NOT_SIGNED_IN)
+    admin = WebHandlers(FakeBot(), Settings(data_dir=tmp_path / "open"), handlers.feedback)  # no password set
+    assert admin.sign_in("")[0] is False and NOT_SIGNED_IN in admin.add_documents([str(note)], True)[0]
+
+
+def test_an_administrator_adds_removes_and_exports(handlers, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("Short breaks.")
+    result, table, *_ = handlers.add_documents([str(note)], True)
+    assert "Added:</strong> note.txt: 3 passages" in result and (handlers.settings.uploads_dir / "note.txt").is_file()
+    assert handlers.remove_document("a.txt", True)[0] == "Removed a.txt." and handlers.bot.record("a.txt") is None
+    assert handlers.remove_document("", True)[0] == "Please choose a document to remove."
+    exported, message = handlers.export_feedback(True)
+    assert message == "0 feedback entries exported."
+    assert Path(exported).read_text(encoding="utf-8-sig").startswith("created_at,rating,question")
+    earlier = Path(exported).with_name("sendbot-feedback-2020-01-01.csv")
+    earlier.write_text("an export from an earlier day")
+    exported, _ = handlers.export_feedback(True)
+    assert Path(exported).parent == handlers.settings.data_dir / "exports"
+    assert list(Path(exported).parent.iterdir()) == [Path(exported)]  # only the latest export is kept
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The Blocks and the command line
+# ---------------------------------------------------------------------------------------------------------------
 
 def blocks_config(tmp_path, password: str) -> dict:
     settings = Settings(data_dir=tmp_path, admin_password=password)
-    return app.build_app(FakeBot(), settings).get_config_file()
+    return build_blocks(WebHandlers(FakeBot(), settings, FeedbackStore(settings.feedback_db))).get_config_file()
 
 
 def test_admin_controls_exist_only_when_a_password_is_set_and_start_hidden(tmp_path):
@@ -245,17 +331,20 @@ def test_admin_controls_exist_only_when_a_password_is_set_and_start_hidden(tmp_p
     assert "s3cret" not in repr(with_password)
 
 
-def test_sendbot_serve_passes_host_port_and_settings_to_the_app(monkeypatch, tmp_path):
+def test_sendbot_serve_and_python_app_py_share_their_options(monkeypatch, tmp_path):
     from sendbot import cli
 
     calls = []
     monkeypatch.setattr(app, "serve", lambda settings, host, port: calls.append((settings.data_dir, host, port)))
     result = CliRunner().invoke(cli.main, ["--data-dir", str(tmp_path), "serve", "--host", "0.0.0.0", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert calls == [(tmp_path.resolve(), "0.0.0.0", 8123)]
+    result = CliRunner().invoke(app.main, ["--data-dir", str(tmp_path), "--host", "0.0.0.0", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert calls == [(tmp_path.resolve(), "0.0.0.0", 8123)] * 2
     monkeypatch.setenv("GRADIO_SERVER_PORT", "not-a-port")
-    result = CliRunner().invoke(cli.main, ["serve"])
-    assert result.exit_code == 2 and "GRADIO_SERVER_PORT" in result.output
+    for command, args in ((cli.main, ["serve"]), (app.main, [])):
+        result = CliRunner().invoke(command, args)
+        assert result.exit_code == 2 and "GRADIO_SERVER_PORT" in result.output
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,132 @@
+"""Files an administrator uploads through the web app: checked, copied into the uploads folder, then ingested.
+
+A file that fails leaves nothing behind: its copy is deleted, and a file of the same name it was meant to replace
+is put back. The ingest itself is passed in (the bot's `ingest`, which also makes the files searchable), so this
+module needs nothing above the ingest layer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, NamedTuple, Protocol
+
+from sendbot.core.config import SUPPORTED_SUFFIXES
+from sendbot.core.models import FileResult, IngestReport
+
+# What an administrator is told about each file that went in, by ingest status (any other status: it did not).
+ADDED_MESSAGES = {
+    "added": "{chunks} passages can now be searched.",
+    "updated": "replaced the earlier version; {chunks} passages can now be searched.",
+    "unchanged": "this file was already there, unchanged.",
+}
+
+
+class IngestFiles(Protocol):
+    """The ingest step uploads go through, e.g. `SendBot.ingest`: one progress call per file read."""
+
+    def __call__(self, paths: list[Path], *, progress: Callable[[str], None]) -> IngestReport: ...
+
+
+class UploadResult(NamedTuple):
+    """One uploaded file's outcome, as the app shows it."""
+
+    added: bool
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """An upload copied into the uploads folder, and the earlier file of that name it moved aside (if any)."""
+
+    target: Path
+    backup: Path | None
+
+    def keep(self) -> None:
+        """The upload went in: the earlier version is no longer needed."""
+        if self.backup:
+            self.backup.unlink(missing_ok=True)
+
+    def undo(self) -> None:
+        """The upload failed: remove its copy and put the earlier version back."""
+        self.target.unlink(missing_ok=True)
+        if self.backup:
+            os.replace(self.backup, self.target)
+
+
+def upload_problem(path: Path, max_mb: float) -> str:
+    """Why an uploaded file can't be added (name, type or size), or '' if it can be tried."""
+    name = path.name
+    if not name or name.startswith("."):
+        return "the file name can't start with a dot."
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        kind = f"'{path.suffix}' files" if path.suffix else "files without an extension like .pdf"
+        return f"{kind} can't be added. Please use PDF, Word (.docx), web page (.html) or text (.txt, .md) files."
+    size_mb = path.stat().st_size / (1024 * 1024)
+    if size_mb > max_mb:
+        return f"the file is {size_mb:.1f} MB, and the limit is {max_mb:g} MB."
+    if size_mb == 0:
+        return "the file is empty."
+    return ""
+
+
+def add_uploads(files: list[Path], ingest: IngestFiles, uploads_dir: Path, max_mb: float,
+                progress: Callable[[int, int], None] = lambda done, total: None) -> list[UploadResult]:
+    """Check uploaded files, copy the good ones into `uploads_dir` and ingest them together.
+
+    Returns each file's outcome: the refused ones first, then the ones that were tried, in upload order.
+    `progress(done, total)` is called before the ingest starts and after each file it reads.
+    """
+    refused, staged = _stage(files, uploads_dir, max_mb)
+    if not staged:
+        return refused
+    done = 0
+
+    def step(_message: str) -> None:
+        nonlocal done
+        done += 1
+        progress(done, len(staged))
+
+    progress(0, len(staged))
+    report = ingest([s.target for s in staged], progress=step)
+    return refused + _settle(staged, {Path(f.path).name: f for f in report.files})
+
+
+def _stage(files: list[Path], uploads_dir: Path, max_mb: float) -> tuple[list[UploadResult], list[_Staged]]:
+    """Copy each acceptable upload into `uploads_dir`, moving aside a file it replaces; refuse the rest."""
+    uploads_dir.mkdir(parents=True, exist_ok=True)
+    refused: list[UploadResult] = []
+    staged: list[_Staged] = []
+    for upload in files:
+        target = uploads_dir / upload.name
+        problem = upload_problem(upload, max_mb)
+        if not problem and any(s.target == target for s in staged):
+            problem = "another file with this name is in the same upload."
+        if problem:
+            refused.append(UploadResult(False, upload.name, problem))
+            continue
+        backup = None
+        if target.exists():
+            backup = target.with_name(f".{target.name}.previous")
+            os.replace(target, backup)
+        shutil.copyfile(upload, target)
+        staged.append(_Staged(target, backup))
+    return refused, staged
+
+
+def _settle(staged: list[_Staged], outcomes: dict[str, FileResult]) -> list[UploadResult]:
+    """Keep each upload the ingest took, undo each one it could not read."""
+    results = []
+    for upload in staged:
+        outcome = outcomes.get(upload.target.name)
+        if outcome is None or outcome.status not in ADDED_MESSAGES:  # failed, or never searchable
+            upload.undo()
+            reason = outcome.reason if outcome and outcome.reason else "it could not be read."
+            results.append(UploadResult(False, upload.target.name, reason))
+            continue
+        upload.keep()
+        results.append(UploadResult(True, upload.target.name, ADDED_MESSAGES[outcome.status].format(chunks=outcome.chunks)))
+    return results

@@ -1,0 +1,199 @@
+"""The page: Gradio Blocks laid out tab by tab, then each control wired to its WebHandlers method.
+
+Building and wiring are separate steps: the build_* functions return the components the wiring needs (as the small
+dataclasses below), and the wire_* functions connect them to handlers. Nothing here decides anything itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import gradio as gr
+
+from sendbot.core.prompts import prompts
+from sendbot.web.handlers import MAX_QUESTION_CHARS, WebHandlers
+from sendbot.web.render import load_examples, render_document_list, render_documents_table
+from sendbot.web.theme import static_text
+
+TITLE = "SEND documents assistant"
+# Questions (chat, examples and the API) share one pool of four workers.
+ANSWERING = dict(concurrency_limit=4, concurrency_id="answer")
+
+
+@dataclass
+class ChatTab:
+    """The 'Ask a question' tab's controls."""
+
+    chat: gr.Chatbot
+    answers: gr.State  # the answers shown, by place in the conversation: what a vote on each saves
+    question: gr.Textbox
+    ask_button: gr.Button
+    restart: gr.Button
+    source_filter: gr.CheckboxGroup
+    kind_filter: gr.CheckboxGroup
+    date_from: gr.Textbox
+    date_to: gr.Textbox
+    clear_filters: gr.Button
+    examples: list[tuple[gr.Button, str]]
+    about_documents: gr.HTML
+
+    @property
+    def filters(self) -> list:
+        return [self.source_filter, self.kind_filter, self.date_from, self.date_to]
+
+
+@dataclass
+class AdminPanel:
+    """The administrators' controls on the Documents tab (only built when a password is set)."""
+
+    signed_in: gr.State
+    login_box: gr.Group
+    password: gr.Textbox
+    sign_in_button: gr.Button
+    status: gr.Markdown
+    tools: gr.Column
+    sign_out_button: gr.Button
+    uploads: gr.File
+    add_button: gr.Button
+    upload_result: gr.HTML
+    remove_choice: gr.Dropdown
+    remove_button: gr.Button
+    remove_result: gr.Markdown
+    export_button: gr.Button
+    export_file: gr.File
+    export_result: gr.Markdown
+
+
+def build_blocks(handlers: WebHandlers) -> gr.Blocks:
+    """The whole user interface over one set of handlers, with the `/ask` API endpoint."""
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+        gr.Markdown(f"# {TITLE}\n\n{prompts().app_intro.text}", elem_id="sb-intro")
+        with gr.Tabs():
+            with gr.Tab("Ask a question", id="ask"):
+                chat_tab = build_chat_tab(handlers)
+            with gr.Tab("Documents", id="documents"):
+                gr.Markdown("## The documents this assistant answers from")
+                documents_table = gr.HTML(render_documents_table(handlers.bot.documents()), elem_id="sb-documents")
+                admin = build_admin_panel(handlers) if handlers.admin_enabled else None
+        wire_chat(handlers, chat_tab)
+        refreshed = [documents_table, chat_tab.about_documents, chat_tab.source_filter, chat_tab.kind_filter]
+        if admin:
+            refreshed.append(admin.remove_choice)
+            wire_admin(handlers, admin, refreshed)
+        demo.load(handlers.refresh, None, refreshed, api_visibility="private")
+        gr.api(handlers.ask, api_name="ask", **ANSWERING)
+    return demo
+
+
+def build_chat_tab(handlers: WebHandlers) -> ChatTab:
+    """The conversation and question box with the optional filters, beside example questions and the about note."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            chat, question, ask_button, restart = _build_conversation()
+            with gr.Accordion("Narrow the search (optional)", open=False, elem_id="sb-filters"):
+                gr.Markdown(prompts().app_filters_help.text)
+                source_filter = gr.CheckboxGroup(label="Only these documents", choices=handlers.document_choices())
+                kind_filter = gr.CheckboxGroup(label="Only these kinds of document", choices=handlers.kind_choices())
+                with gr.Row():
+                    date_from = gr.Textbox(label="From date", placeholder="e.g. 2023-01-01", min_width=140)
+                    date_to = gr.Textbox(label="To date", placeholder="e.g. 2024-12-31", min_width=140)
+                clear_filters = gr.Button("Clear the filters", size="sm")
+        with gr.Column(scale=2, min_width=280, elem_id="sb-side"):
+            examples = _build_examples()
+            with gr.Accordion("What this assistant knows, and what it can't do", open=True):
+                gr.Markdown(prompts().about.text)
+                about_documents = gr.HTML(render_document_list(handlers.bot.documents()))
+    return ChatTab(chat, gr.State({}), question, ask_button, restart, source_filter, kind_filter, date_from, date_to,
+                   clear_filters, examples, about_documents)
+
+
+def _build_conversation() -> tuple[gr.Chatbot, gr.Textbox, gr.Button, gr.Button]:
+    """The chat, the question box with its Ask button, and Start again."""
+    chat = gr.Chatbot(
+        label="Conversation", elem_id="sb-chat", height="65vh", min_height=360, layout="panel", autoscroll=False,
+        latex_delimiters=[], buttons=["copy", "copy_all"], feedback_options=("Like", "Dislike"),
+        placeholder="Your answers will appear here. Type a question below, or choose an example.",
+    )
+    with gr.Row(equal_height=False, elem_id="sb-ask-row"):
+        question = gr.Textbox(
+            label="Your question", placeholder="For example: what happens if my EP assessment is late?",
+            lines=1, max_lines=4, scale=5, min_width=260, elem_id="sb-question", submit_btn=False,
+            max_length=MAX_QUESTION_CHARS,
+        )
+        ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="sb-ask")
+    restart = gr.Button("Start again", variant="secondary", size="sm", elem_id="sb-restart")
+    return chat, question, ask_button, restart
+
+
+def _build_examples() -> list[tuple[gr.Button, str]]:
+    """A button for each example question, under its group's heading; returns (button, question) pairs."""
+    gr.Markdown("## Not sure what to ask?")
+    buttons = []
+    for heading, questions in load_examples().items():
+        gr.Markdown(f"### {heading}")
+        for text in questions:
+            buttons.append((gr.Button(text, size="sm", elem_classes=["sb-example"]), text))
+    return buttons
+
+
+def build_admin_panel(handlers: WebHandlers) -> AdminPanel:
+    """Sign in, then add documents, remove one, or download the feedback; the tools stay hidden until signed in."""
+    with gr.Accordion("For administrators: add or remove documents", open=False, elem_id="sb-admin"):
+        signed_in = gr.State(False)
+        with gr.Group(visible=True) as login_box:
+            password = gr.Textbox(label="Administrator password", type="password", elem_id="sb-password")
+            sign_in_button = gr.Button("Sign in", variant="primary", elem_id="sb-sign-in")
+        status = gr.Markdown("", elem_id="sb-admin-status")
+        with gr.Column(visible=False, elem_id="sb-admin-tools") as tools:
+            sign_out_button = gr.Button("Sign out", size="sm", elem_id="sb-sign-out")
+            gr.Markdown(prompts().app_admin_help.format(max_mb=f"{handlers.settings.max_upload_mb:g}"))
+            uploads = gr.File(label="Documents to add", file_count="multiple", elem_id="sb-upload")
+            add_button = gr.Button("Add these documents", variant="primary", elem_id="sb-add")
+            upload_result = gr.HTML("", elem_id="sb-upload-result")
+            remove_choice = gr.Dropdown(label="Document to remove", choices=[], elem_id="sb-remove-choice",
+                                        allow_custom_value=True)
+            remove_button = gr.Button("Remove this document", variant="stop", elem_id="sb-remove")
+            remove_result = gr.Markdown("")
+            export_button = gr.Button("Download the feedback as a spreadsheet (CSV)", elem_id="sb-export")
+            export_file = gr.File(label="Feedback file", interactive=False)
+            export_result = gr.Markdown("")
+    return AdminPanel(signed_in, login_box, password, sign_in_button, status, tools, sign_out_button, uploads,
+                      add_button, upload_result, remove_choice, remove_button, remove_result, export_button,
+                      export_file, export_result)
+
+
+def wire_chat(handlers: WebHandlers, tab: ChatTab) -> None:
+    """Asking (Enter, the Ask button or an example), starting again, rating answers and clearing the filters."""
+    show_latest = static_text("show_latest.js")
+    conversation = [tab.chat, tab.question, tab.answers]
+    for trigger in (tab.question.submit, tab.ask_button.click):
+        trigger(handlers.respond, [tab.question, tab.chat, tab.answers, *tab.filters], conversation,
+                api_visibility="private", **ANSWERING).then(None, js=show_latest)
+    for button, text in tab.examples:
+        button.click(functools.partial(handlers.respond, text), [tab.chat, tab.answers, *tab.filters], conversation,
+                     api_visibility="private", **ANSWERING).then(None, js=show_latest)
+    tab.restart.click(handlers.start_again, None, [tab.chat, tab.answers, tab.question], api_visibility="private")
+    tab.chat.clear(lambda: {}, None, tab.answers, api_visibility="private")
+    tab.chat.like(handlers.on_feedback, [tab.answers], None, api_visibility="private")
+    tab.clear_filters.click(lambda: ([], [], "", ""), None, tab.filters, api_visibility="private")
+
+
+def wire_admin(handlers: WebHandlers, admin: AdminPanel, refreshed: list) -> None:
+    """Sign in and out, add and remove documents (each then refreshes `refreshed`), export the feedback.
+
+    These events have API names so tests can drive them, but stay out of the API page (`undocumented`).
+    """
+    panel = [admin.signed_in, admin.login_box, admin.tools]
+    sign_in = dict(fn=handlers.sign_in, inputs=[admin.password], outputs=[*panel, admin.password, admin.status])
+    admin.sign_in_button.click(**sign_in, api_name="admin_sign_in", api_visibility="undocumented")
+    admin.password.submit(**sign_in, api_visibility="private")
+    admin.sign_out_button.click(handlers.sign_out, None, [*panel, admin.status], api_name="admin_sign_out",
+                                api_visibility="undocumented")
+    admin.add_button.click(handlers.add_documents, [admin.uploads, admin.signed_in], [admin.upload_result, *refreshed],
+                           api_name="add_documents", api_visibility="undocumented", concurrency_id="admin")
+    admin.remove_button.click(handlers.remove_document, [admin.remove_choice, admin.signed_in],
+                              [admin.remove_result, *refreshed], api_name="remove_document",
+                              api_visibility="undocumented", concurrency_id="admin")
+    admin.export_button.click(handlers.export_feedback, [admin.signed_in], [admin.export_file, admin.export_result],
+                              api_name="export_feedback", api_visibility="undocumented")
