@@ -11,6 +11,17 @@ def no_question(question: str) -> Answer:
     return Answer(question, (), (), refused=True, message=prompts().no_question.text, reason="no_question")
 
 
+def no_search_words(question: str) -> Answer:
+    """The reply to a question made only of words too common to search on ("who does it?") or of symbols."""
+    return Answer(question, (), (), refused=True, message=prompts().no_search_words.text, reason="no_search_words")
+
+
+def too_long(question: str, limit: int) -> Answer:
+    """The reply to a question over the length limit: refused before any search, so it costs nothing."""
+    message = prompts().too_long.format(length=f"{len(question):,}", limit=f"{limit:,}")
+    return Answer(question[:limit], (), (), refused=True, message=message, reason="too_long")
+
+
 def not_found(question: str, passages: list[Passage], evidence: float) -> Answer:
     """The plain "not in these documents" reply, offering the topics of the closest passages."""
     return Answer(question, (), (), refused=True, message=prompts().refusal.text,

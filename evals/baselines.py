@@ -46,8 +46,8 @@ def llama_index_retriever(corpus_dir: Path, embedder: Embedder, chunk_size: int)
 
     files, _ = discover([corpus_dir])
     documents = []
-    for path in files:
-        doc = load_document(path)
+    for found in files:
+        doc = load_document(found.path, source=found.source)
         for page in doc.pages:
             documents.append(Document(text=page.text, metadata={"source": doc.source, "page": page.number if doc.paged else 0,
                                                                 "title": doc.title, "date": doc.date, "kind": doc.kind}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,25 @@ def tokenize(texts: list[str]):
     import bm25s
 
     return bm25s.tokenize(texts, stopwords=sorted(STOPWORDS), stemmer=_stemmer(), show_progress=False)
+
+
+STAGING_PREFIX = ".bm25-"
+
+
+def collect_leftovers(folder: Path, min_age_seconds: float = 600) -> list[Path]:
+    """Remove what a crash mid-save left beside the index folder: the renamed old index, and staging copies.
+
+    A staging copy younger than `min_age_seconds` may belong to another process saving right now, so it is left
+    for a later run (`sendbot doctor` passes 0). Returns the paths removed.
+    """
+    now = time.time()
+    leftovers = [p for p in folder.parent.glob(f"{STAGING_PREFIX}*")
+                 if p.is_dir() and now - p.stat().st_mtime >= min_age_seconds]
+    old = folder.with_name(folder.name + ".old")
+    leftovers += [old] if old.exists() else []
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return leftovers
 
 
 class KeywordIndex:
@@ -47,7 +67,8 @@ class KeywordIndex:
     def save(self, folder: Path) -> None:
         """Write the index next to Chroma, replacing the previous one in a single rename."""
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".bm25-"))
+        collect_leftovers(folder)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=STAGING_PREFIX))
         if self.ids:
             self.model.save(str(staging / "model"))
         (staging / "ids.json").write_text(json.dumps({"fingerprint": self.fingerprint, "ids": self.ids}))
@@ -59,15 +80,18 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "KeywordIndex | None":
-        """The saved index, or None when there is none."""
+        """The saved index, or None when there is none or it cannot be read."""
         import bm25s
 
         meta_path = folder / "ids.json"
         if not meta_path.is_file():
             return None
-        meta = json.loads(meta_path.read_text())
-        model = bm25s.BM25.load(str(folder / "model")) if meta["ids"] else bm25s.BM25()
-        return cls(model, meta["ids"], meta["fingerprint"])
+        try:
+            meta = json.loads(meta_path.read_text())
+            model = bm25s.BM25.load(str(folder / "model")) if meta["ids"] else bm25s.BM25()
+            return cls(model, meta["ids"], meta["fingerprint"])
+        except (ValueError, KeyError, TypeError, OSError):  # damaged: it is derived data, so it is rebuilt
+            return None
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every indexed chunk for the query (aligned with `ids`)."""
@@ -76,6 +100,8 @@ class KeywordIndex:
         tokens = tokenize([query])
         vocab = {token_id: word for word, token_id in tokens.vocab.items()}
         words = [vocab[t] for t in tokens.ids[0]]
+        if not words:  # only stop words or symbols: nothing to score (bm25s fails on an empty query)
+            return np.zeros(len(self.ids), dtype=np.float32)
         return self.model.get_scores(words)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sendbot.core.config import SUPPORTED_SUFFIXES
 from sendbot.core.models import Document, Page
-from sendbot.core.text import normalise_text
+from sendbot.core.text import cap_long_words, normalise_text
 
 
 class LoadError(Exception):
@@ -29,8 +29,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = None) -> Document:
-    """Load one file with the metadata from its folder's manifest.json, else from the document itself."""
+def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = None, *, source: str | None = None,
+                  max_word_chars: int = 200) -> Document:
+    """Load one file with the metadata from its folder's manifest.json, else from the document itself.
+
+    `source` names the document in the index (by default the file name; ingest passes the path relative to the
+    folder it was found in, so same-named files in different folders stay different documents).
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(f"unsupported file type '{suffix or 'no extension'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
@@ -41,7 +46,7 @@ def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = No
         raise LoadError("file is empty")
     reader = {".pdf": _read_pdf, ".docx": _read_docx, ".html": _read_html, ".htm": _read_html, ".md": _read_markdown}
     pages, own = reader.get(suffix, _read_plain)(path)
-    pages = tuple(Page(p.number, normalise_text(p.text)) for p in pages)
+    pages, cut = _cap_words(pages, max_word_chars)
     if not any(p.text for p in pages):
         hint = " (a scanned PDF needs OCR first)" if suffix == ".pdf" else ""
         raise LoadError(f"no text could be extracted{hint}")
@@ -51,8 +56,10 @@ def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = No
     title = meta.get("title") or _first_line(first_text) or path.stem
     # A manifest that lists the file is trusted, a null date included; otherwise the first date in the text.
     stated_date = (listed.get("date") or "") if "date" in listed else meta.get("date") or _date_in(first_text[:1500])
+    notes = (f"{cut} unbroken run{'s' if cut > 1 else ''} of over {max_word_chars} characters (not words a person "
+             f"would ask about) {'were' if cut > 1 else 'was'} cut short",) if cut else ()
     return Document(
-        source=path.name,
+        source=source or path.name,
         path=str(path.resolve()),
         sha256=sha256 or file_sha256(path),
         title=title,
@@ -62,7 +69,18 @@ def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = No
         kind=meta.get("kind") or _guess_kind(path, title),
         pages=pages,
         paged=suffix == ".pdf",
+        notes=notes,
     )
+
+
+def _cap_words(pages: list[Page], max_word_chars: int) -> tuple[tuple[Page, ...], int]:
+    """Pages with normalised text and over-long unbroken runs cut short, and how many runs were cut."""
+    capped, cut = [], 0
+    for page in pages:
+        text, count = cap_long_words(normalise_text(page.text), max_word_chars)
+        capped.append(Page(page.number, text))
+        cut += count
+    return tuple(capped), cut
 
 
 def _manifest_entry(path: Path) -> dict:
@@ -96,35 +114,67 @@ def _read_plain(path: Path) -> tuple[list[Page], dict]:
     return [Page(1, decode_text(path.read_bytes()))], {}
 
 
-_MD_INLINE = [
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])"), r"\1"),
-    (re.compile(r"`([^`]+)`"), r"\1"),
-    (re.compile(r"<li[^>]*>"), "\u2022 "),
-    (re.compile(r"</?(p|ul|ol|li|br|div|span|strong|em|b|i|u|a)\b[^>]*>", re.I), " "),
-]
+_HTML_TAG = re.compile(r"<[^>]*>")
+
+
+def _inline_text(children) -> str:
+    out = []
+    for child in children or ():
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif child.type == "html_inline":
+            out.append("\u2022 " if re.match(r"<li\b", child.content, re.I) else " ")
+    return "".join(out)
 
 
 def markdown_to_text(markdown: str) -> str:
-    """Plain text of Markdown: markup removed, headings and list items kept on their own lines."""
-    lines = []
-    for line in markdown.splitlines():
-        heading = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
-        if heading:
-            lines.extend(["", heading.group(1), ""])
-            continue
-        line = re.sub(r"^(\s*)[-*+]\s+", "\\1\u2022 ", line)
-        for pattern, replacement in _MD_INLINE:
-            line = pattern.sub(replacement, line)
+    """Plain text of Markdown rendered from markdown-it-py tokens: headings and list items on their own lines."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(markdown)
+    source = markdown.splitlines()
+    lines: list[str] = []
+    heading = False
+    bullet = ""
+    row: list[str] | None = None  # cells of a pipe-table row, written tab-separated like the other tables
+    for token in tokens:
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close":
+            lines.append("\t".join(row or []))
+            row = None
+        elif token.type == "inline" and row is not None:
+            row.append(" ".join(_inline_text(token.children).split()))
+        elif token.type == "heading_open":
+            heading = True
+        elif token.type == "list_item_open":
+            bullet = f"{token.info}{token.markup} " if token.info else "\u2022 "  # ordered items keep their number
+        elif token.type == "inline":
+            text = _inline_text(token.children)
+            if heading:
+                lines.extend(["", " ".join(text.split()), ""])
+                heading = False
+            else:
+                lines.extend((bullet + text).split("\n"))
+                bullet = ""
+        elif token.type == "fence":
+            lines.extend(token.content.rstrip("\n").split("\n"))
+        elif token.type == "code_block":  # a tab-indented line is a table row with an empty first cell: keep the tab
+            lines.extend(_HTML_TAG.sub(" ", re.sub(r"<li\b[^>]*>", "\u2022 ", line, flags=re.I))
+                         for line in source[token.map[0] : token.map[1]])
+        elif token.type == "html_block":
+            html = re.sub(r"<li\b[^>]*>", "\u2022 ", token.content, flags=re.I)
+            lines.extend(_HTML_TAG.sub(" ", html).rstrip("\n").split("\n"))
+        elif token.type == "paragraph_close" and not token.hidden or token.type in ("bullet_list_close", "ordered_list_close", "table_close"):
+            lines.append("")
+    cleaned = []
+    for line in lines:
         if "\t" in line:
             line = "\t".join(re.sub(r" {2,}", " ", cell).strip() for cell in line.split("\t"))
-        lines.append(line)
-    # Emphasis that wraps onto the next line survives the line-by-line pass: remove the remaining pairs.
-    return re.sub(r"(\*\*|__)([^\n]*?\n[^\n]*?)\1", r"\2", "\n".join(lines))
+        cleaned.append(line)
+    return "\n".join(cleaned)
 
 
 def _read_markdown(path: Path) -> tuple[list[Page], dict]:

@@ -15,6 +15,7 @@ from ingest.chunking import chunk_document
 from ingest.loaders import LoadError, file_sha256, load_document
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Document, FileResult, IngestReport
+from sendbot.core.text import looks_like_instruction, split_sentences
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
 CHUNKER_VERSION = 4  # bump when loading or chunking changes what a file's chunks are
@@ -26,18 +27,40 @@ def pipeline_id(settings: Settings) -> str:
     return f"chunker-{CHUNKER_VERSION}/{settings.chunk_tokens}/{settings.chunk_overlap_sentences}"
 
 
-def discover(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
-    """Files to ingest under the given paths (folders are searched recursively), and paths that do not exist."""
-    found: list[Path] = []
-    missing: list[FileResult] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and not _ignored(p, path))
-        elif path.is_file():
-            found.append(path)
+@dataclass(frozen=True)
+class Found:
+    """A file to ingest: where it is, and its name in the index (the path relative to the folder it was found in)."""
+
+    path: Path  # resolved
+    source: str
+
+
+def discover(paths: list[Path], follow_links: bool = False) -> tuple[list[Found], list[FileResult]]:
+    """Files to ingest under the given paths (folders are searched recursively), and what could not be taken.
+
+    Inside a folder, a link to a file outside it is skipped unless `follow_links`: ingesting a folder must never
+    publish a file that lies elsewhere on the server. A file named directly is taken as it is.
+    """
+    found: list[Found] = []
+    problems: list[FileResult] = []
+    for given in paths:
+        if given.is_dir():
+            root = given.resolve()
+            for path in sorted(given.rglob("*")):
+                if not path.is_file() or _ignored(path, given):
+                    continue
+                source, target = path.relative_to(given).as_posix(), path.resolve()
+                if target.is_relative_to(root) or follow_links:
+                    found.append(Found(target, source))
+                else:
+                    problems.append(FileResult(source, str(path), "skipped", reason=(
+                        f"a link to {target}, outside the folder; skipped (use --follow-links to ingest it)")))
+        elif given.is_file():
+            found.append(Found(given.resolve(), given.name))
         else:
-            missing.append(FileResult(path.name, str(path), "failed", reason="no such file or folder"))
-    return list(dict.fromkeys(p.resolve() for p in found)), missing
+            problems.append(FileResult(given.name, str(given), "failed", reason="no such file or folder"))
+    unique = {f.path: f for f in reversed(found)}  # a file reached twice keeps its first name
+    return [f for f in found if unique[f.path] is f], problems
 
 
 def _ignored(path: Path, root: Path) -> bool:
@@ -67,25 +90,25 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
     started = time.perf_counter()
     store = Store(settings.data_dir)
     store.collect_garbage()
-    files, missing = discover(paths)
-    results: dict[Path, FileResult] = _duplicate_names(files)
-    queue = sorted((p for p in files if p not in results), key=lambda p: p.stat().st_size)
+    files, problems = discover(paths, settings.follow_links)
+    results: dict[Found, FileResult] = _duplicate_sources(files)
+    queue = sorted((f for f in files if f not in results), key=lambda f: f.path.stat().st_size)
     changed = False
     with ThreadPoolExecutor(max_workers=1) as reader, \
             tqdm(total=len(files), unit="file", desc="Ingesting", disable=not show_bar, leave=False) as bar:
-        pending = [reader.submit(_prepare, path, store, settings) for path in queue[:READ_AHEAD]]
-        for i, path in enumerate(queue):
+        pending = [reader.submit(_prepare, found, store, settings) for found in queue[:READ_AHEAD]]
+        for i, found in enumerate(queue):
             prepared = pending.pop(0).result()
             if i + READ_AHEAD < len(queue):
                 pending.append(reader.submit(_prepare, queue[i + READ_AHEAD], store, settings))
-            bar.set_postfix_str(path.name[:40])
-            result = prepared if isinstance(prepared, FileResult) else _store(path, prepared, store, settings)
+            bar.set_postfix_str(found.source[-40:])
+            result = prepared if isinstance(prepared, FileResult) else _store(found, prepared, store, settings)
             changed |= result.status in ("added", "updated")
-            results[path] = result
+            results[found] = result
             if progress:
                 progress(_describe(result))
             bar.update()
-    report = IngestReport(files=missing + [results[path] for path in files])  # in the order the files were found
+    report = IngestReport(files=problems + [results[found] for found in files])  # in the order they were found
     if prune:
         for source, record in list(store.files.items()):
             if not Path(record.path).exists():
@@ -97,28 +120,28 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
     return report
 
 
-def _duplicate_names(files: list[Path]) -> dict[Path, FileResult]:
-    """Files whose name another file (earlier in the list) already has: sources are file names, so one must go."""
-    first: dict[str, Path] = {}
+def _duplicate_sources(files: list[Found]) -> dict[Found, FileResult]:
+    """Files whose index name an earlier file already has (the same relative path under two folders given)."""
+    first: dict[str, Found] = {}
     duplicates = {}
-    for path in files:
-        if path.name in first:
-            duplicates[path] = FileResult(path.name, str(path), "failed", reason=(
-                f"another file with this name was ingested from {first[path.name]}; rename one of them"))
+    for found in files:
+        if found.source in first:
+            duplicates[found] = FileResult(found.source, str(found.path), "failed", reason=(
+                f"another file with this name was ingested from {first[found.source].path}; rename one of them"))
         else:
-            first[path.name] = path
+            first[found.source] = found
     return duplicates
 
 
-def _prepare(path: Path, store: Store, settings: Settings) -> _Prepared | FileResult:
+def _prepare(found: Found, store: Store, settings: Settings) -> _Prepared | FileResult:
     """Load and chunk a file unless it is unchanged; failures come back as a FileResult."""
-    source = path.name
+    source, path = found.source, found.path
     try:
         sha = file_sha256(path)
         record = store.files.get(source)
         if record and record.sha256 == sha and record.pipeline == pipeline_id(settings):
             return FileResult(source, str(path), "unchanged", record.chunks)
-        doc = load_document(path, settings.max_file_mb, sha)
+        doc = load_document(path, settings.max_file_mb, sha, source=source, max_word_chars=settings.max_word_chars)
         chunks = chunk_document(doc, count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
         return _Prepared(doc, chunks, replaces_same_content=bool(record and record.sha256 == sha), is_update=record is not None)
     except LoadError as error:
@@ -129,7 +152,7 @@ def _prepare(path: Path, store: Store, settings: Settings) -> _Prepared | FileRe
         return FileResult(source, str(path), "failed", reason=f"unexpected {type(error).__name__}: {error}")
 
 
-def _store(path: Path, prepared: _Prepared, store: Store, settings: Settings) -> FileResult:
+def _store(found: Found, prepared: _Prepared, store: Store, settings: Settings) -> FileResult:
     """Embed a prepared file's chunks and make them live in one step."""
     doc = prepared.doc
     try:
@@ -138,9 +161,21 @@ def _store(path: Path, prepared: _Prepared, store: Store, settings: Settings) ->
             store.remove_document(doc.source)  # chunk ids repeat under the same content hash: clear the old ones first
         store.put_document(doc, prepared.chunks, vectors, pipeline_id(settings))
     except Exception as error:  # e.g. the disk filled up: report it, keep going with the other files
-        return FileResult(doc.source, str(path), "failed", reason=f"could not be indexed ({type(error).__name__}: {error})")
+        return FileResult(doc.source, str(found.path), "failed", reason=f"could not be indexed ({type(error).__name__}: {error})")
     status = "updated" if prepared.is_update else "added"
-    return FileResult(doc.source, str(path), status, len(prepared.chunks), note=_empty_pages_note(doc))
+    notes = [*doc.notes, _empty_pages_note(doc), _instructions_note(doc)]
+    return FileResult(doc.source, str(found.path), status, len(prepared.chunks), note="; ".join(n for n in notes if n))
+
+
+def _instructions_note(doc: Document) -> str:
+    """A warning when the document holds sentences addressed to an AI assistant, which answers never quote."""
+    planted = [page.text[s.start : s.end] for page in doc.pages for s in split_sentences(page.text)
+               if looks_like_instruction(page.text[s.start : s.end])]
+    if not planted:
+        return ""
+    example = planted[0] if len(planted[0]) <= 80 else planted[0][:77] + "..."
+    return (f"{len(planted)} sentence{'s' if len(planted) > 1 else ''} addressed to an AI assistant "
+            f'(e.g. "{example}"), never used in answers: check where this document came from')
 
 
 def _empty_pages_note(doc: Document) -> str:
@@ -151,7 +186,7 @@ def _empty_pages_note(doc: Document) -> str:
 
 
 def _describe(result: FileResult) -> str:
-    if result.status == "failed":
-        return f"FAILED {result.path}: {result.reason}"
+    if result.status in ("failed", "skipped"):
+        return f"{result.status.upper()} {result.path}: {result.reason}"
     note = f"; note: {result.note}" if result.note else ""
     return f"{result.status:>9} {result.source} ({result.chunks} chunks){note}"

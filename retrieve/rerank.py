@@ -17,7 +17,7 @@ import numpy as np
 from index.embedder import Embedder
 from retrieve.query import glossary
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence
-from sendbot.core.text import content_words, looks_like_heading, split_sentences
+from sendbot.core.text import content_words, looks_like_heading, looks_like_instruction, split_sentences
 
 # Words that carry the shape of a question, not its topic.
 QUESTION_WORDS = frozenset(
@@ -92,9 +92,10 @@ def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranke
 
 
 def answers_something(text: str, start: int, end: int) -> bool:
-    """False for headings and lead-ins ("... as follows:"), which state nothing on their own."""
+    """False for headings and lead-ins ("... as follows:"), which state nothing on their own, and for sentences
+    planted in a document to steer an AI assistant, which must never reach a reader as an answer."""
     sentence = text[start:end]
-    if len(content_words(sentence)) < 3 or sentence.endswith(":"):
+    if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
         return False
     whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
     return not (whole_line and looks_like_heading(sentence))

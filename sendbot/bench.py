@@ -44,7 +44,7 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
         texts = [c.search_text for c in chunks]
         encode_seconds, _ = _timed(lambda: embedder.model.encode(texts, batch_size=32, normalize_embeddings=True))
         files, _ = discover([corpus])
-        parse_seconds, _ = _timed(lambda: [load_document(path) for path in files])
+        parse_seconds, _ = _timed(lambda: [load_document(found.path) for found in files])
         reingest_seconds, _ = _timed(lambda: ingest([corpus], bench_settings))
 
         bot = SendBot(bench_settings)

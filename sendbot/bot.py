@@ -7,10 +7,12 @@ beside the old one, then one reference swapped) can never mix old and new parts 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from answer import refusal
 from answer.extractive import ExtractiveAnswerer
 from index.embedder import Embedder, get_embedder, known_words
 from index.keyword import refresh_keyword_index
@@ -23,6 +25,7 @@ from retrieve.spelling import Speller
 from sendbot.core.config import Settings
 from sendbot.core.models import Answer, FileRecord, Filters, IngestReport, Passage
 from sendbot.core.stages import Answerer, QueryCorrector, Reranker, Retriever
+from sendbot.core.text import clean_input, content_words
 
 
 @dataclass(frozen=True)
@@ -37,18 +40,33 @@ class Pipeline:
     speller: QueryCorrector
 
     def ask(self, question: str, filters: Filters = Filters(), k: int | None = None) -> tuple[Answer, list[Passage]]:
-        """The answer and the passages it was composed from (the eval scores both)."""
+        """The answer and the passages it was composed from (the eval scores both).
+
+        Every input gets an Answer: text that is too long, or has nothing to search for, is refused with its
+        reason before any search. A several-part question searches each part (up to `max_question_parts`) while
+        the time budget lasts, so one costly question cannot hold a worker for long.
+        """
+        started = time.perf_counter()
+        question = clean_input(question)
+        if len(question) > self.settings.max_question_chars:
+            return refusal.too_long(question, self.settings.max_question_chars), []
         query = prepare_query(question, self.speller)
+        if not query.cleaned:
+            return refusal.no_question(question), []
+        if not content_words(query.cleaned):
+            return refusal.no_search_words(question), []
         k = k or self.settings.top_k
         pool = max(k, self.settings.rerank_pool)
         found = self.retriever.search(query, pool, filters)
         ranked = self.reranker.rerank(query, found.passages, found.query_vector, pool)
-        parts = split_question(query.cleaned) if query.cleaned else []
+        parts = split_question(query.cleaned)[: self.settings.max_question_parts]
         if len(parts) < 2:
             ranked = ranked.top(k)
             return self.answerer.answer(query, ranked), ranked.passages
         part_rankings = []
         for part in parts:  # a several-part question: make sure each part gets its own best sentence
+            if time.perf_counter() - started > self.settings.question_seconds:
+                break
             sub = part_query(query, part)
             sub_found = self.retriever.search(sub, pool, filters)
             part_rankings.append(self.reranker.rerank(sub, sub_found.passages, sub_found.query_vector, k))

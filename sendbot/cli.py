@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from sendbot.core.config import load_settings
 from sendbot.core.models import CITATION_FIELDS, Answer, Filters
+from sendbot.web.options import serve_options
 
 _CONTRACT = ('{"question", "answer", "refused", "citations": [{'
              + ", ".join(f'"{name}"' for name in CITATION_FIELDS) + "}]}")
@@ -58,18 +60,20 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Also remove indexed documents whose files no longer exist.")
+@click.option("--follow-links", is_flag=True, help="Also ingest links inside a folder that point to files outside it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, as_json: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, follow_links: bool, as_json: bool) -> None:
     """Add or update documents (.pdf .docx .html .md .txt) in the index.
 
-    PATHS are files or folders (searched recursively); the default is the bundled corpus. Unchanged files are
-    skipped, changed files replaced whole. A manifest.json beside the files may give each one's title, date,
-    publisher and kind. Exits with status 1 if any file failed.
+    PATHS are files or folders (searched recursively); the default is the bundled corpus. A document's name in the
+    index is its path inside the folder given. Unchanged files are skipped, changed files replaced whole. A
+    manifest.json beside the files may give each one's title, date, publisher and kind. Exits with status 1 if
+    any file failed.
     """
     from ingest.pipeline import ingest as run_ingest
 
-    settings = _settings(ctx)
+    settings = replace(_settings(ctx), follow_links=True) if follow_links else _settings(ctx)
     targets = list(paths) or [settings.corpus_dir]
     report = run_ingest(targets, settings, prune=prune, progress=None if as_json else _say, show_bar=sys.stderr.isatty())
     if as_json:
@@ -80,8 +84,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, as_json: bo
             f"{report.count('unchanged')} unchanged, {report.count('removed')} removed, {report.count('failed')} failed; "
             f"{report.chunks_written} chunks written in {report.seconds:.1f}s. Index: {settings.data_dir}"
         )
-        for failure in report.failed:
-            click.echo(f"  failed: {failure.path}: {failure.reason}", err=True)
+        for result in report.files:
+            if result.status in ("failed", "skipped"):
+                click.echo(f"  {result.status}: {result.path}: {result.reason}", err=True)
     if report.failed:
         ctx.exit(1)
 
@@ -123,12 +128,27 @@ def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None, sou
 
     filters = _filters(source, kind, date_from, date_to)
     bot = SendBot.open(_settings(ctx), progress=_say, show_bar=sys.stderr.isatty())
-    questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
+    questions = _stdin_lines() if question == "-" else iter([question])
+    failed = 0
     for text in questions:
-        if not text:
+        try:
+            answer = bot.ask(text, filters, top_k)
+        except Exception as error:  # one bad line must not end a batch: report it and go on
+            failed += 1
+            _say(f"could not answer {text[:80]!r}: {type(error).__name__}: {error}")
+            if as_json:
+                click.echo(json.dumps({"question": text, "error": f"{type(error).__name__}: {error}"}, ensure_ascii=False))
             continue
-        answer = bot.ask(text, filters, top_k)
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else format_answer(answer) + "\n")
+    if failed:
+        _say(f"{failed} question{'s' if failed > 1 else ''} could not be answered (see above).")
+        ctx.exit(1)
+
+
+def _stdin_lines():
+    """Standard input one line at a time, decoded leniently: bytes that are not UTF-8 must not end a batch."""
+    for raw in sys.stdin.buffer:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 @main.command()
@@ -147,6 +167,31 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         click.echo("The index is empty. Run `sendbot ingest` to add the bundled corpus.")
     for r in records:
         click.echo(f"{r.date or 'undated':10}  {r.kind:30}  {r.chunks:4} chunks  {r.source}\n            {r.title}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool) -> None:
+    """Check the index and repair what an interrupted run left behind.
+
+    Checks the model file, the registry of documents, the vector store (passages of unlisted file versions are
+    removed), that every document's file is still there, and the keyword index (leftovers of an interrupted save
+    are removed; a missing, damaged or stale index is rebuilt). Run it while nothing else is writing to the index.
+    Exits with status 1 if a problem remains that needs you.
+    """
+    from index.doctor import examine
+
+    settings = _settings(ctx)
+    report = examine(settings.data_dir, settings.bm25_dir)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        for finding in report.findings:
+            click.echo(f"{finding.status:>8}  {finding.check}: {finding.detail}")
+        click.echo(f"\nThe index in {settings.data_dir} is {'healthy' if report.healthy else 'NOT healthy: see above'}.")
+    if not report.healthy:
+        ctx.exit(1)
 
 
 @main.command(name="eval")
@@ -239,9 +284,7 @@ def bench(ctx: click.Context, corpus: Path | None, repeats: int, as_json: bool) 
 
 
 @main.command()
-@click.option("--host", default=None, help="Address to listen on (default $GRADIO_SERVER_NAME or 127.0.0.1).")
-@click.option("--port", type=click.IntRange(1, 65535), default=None,
-              help="Port to listen on (default $GRADIO_SERVER_PORT or 7860).")
+@serve_options
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Start the web app (chat, sources, documents, the /ask API) over the index.
@@ -251,8 +294,26 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """
     import app
 
-    try:
-        app.resolve_address(host, port)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
     app.serve(_settings(ctx), host, port)
+
+
+@main.group(name="feedback")
+def feedback_group() -> None:
+    """The Helpful / Not helpful votes people gave the web app's answers."""
+
+
+@feedback_group.command(name="export")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def export_feedback(ctx: click.Context, out: Path) -> None:
+    """Write every vote to OUT as a CSV spreadsheet.
+
+    One row per vote: when, the rating, the question, the answer and its sources (session ids are left out).
+    """
+    from sendbot.feedback import FeedbackStore
+
+    database = _settings(ctx).feedback_db
+    if not database.is_file():
+        raise click.ClickException(f"No feedback yet: {database} does not exist.")
+    count = FeedbackStore(database).export_csv(out)
+    click.echo(f"Wrote {count} feedback rows to {out}")

@@ -110,7 +110,7 @@ def test_questions_the_documents_cannot_answer_are_refused_with_nearest_topics(a
     assert all(topic in answer.text for topic in answer.nearest_topics)
     assert answer.text.startswith(answer.message)
     data = answer.to_json()
-    assert data["refused"] is True and data["citations"] == [] and data["answer"] == answer.message
+    assert data["refused"] is True and data["citations"] == [] and data["answer"] == answer.text
 
 
 @pytest.mark.parametrize("question", INJECTIONS)

@@ -101,10 +101,11 @@ def test_ask_json_dash_answers_one_question_per_stdin_line_in_order(first_ask, c
     result = invoke(["ask", "--json", "-"], cli_data_dir, stdin="\n".join([questions[0], "", *questions[1:]]) + "\n")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 3, result.stdout
+    assert len(lines) == 4, result.stdout  # one line out per line in, the blank one included
     answers = [json.loads(line) for line in lines]
     for data in answers:
         assert_contract(data)
+    assert answers.pop(1)["refused"] is True  # the blank line: nothing was asked
     assert [a["question"] for a in answers] == questions
     assert "159" in answers[0]["answer"] and not answers[0]["refused"]
     assert answers[1]["refused"] is True and answers[1]["citations"] == []

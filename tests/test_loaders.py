@@ -459,3 +459,12 @@ def test_invalid_manifest_is_reported_as_a_load_error(docs_dir: Path):
     (docs_dir / "manifest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(LoadError, match="manifest.json is not valid JSON"):
         load_document(docs_dir / "notes.txt")
+
+
+def test_markdown_constructs_the_line_rules_missed_are_rendered_as_text():
+    text = markdown_to_text("Transport\n=========\n\n> Quoted advice.\n\nSee [the policy][p]. Costs \\*not\\* 5\\_000 &amp; more.\n\n"
+                            "| Distance | Rate |\n|---|---|\n| Under 10 miles | 45p |\n\n[p]: https://example.org\n")
+    assert "\nTransport\n" in "\n" + text and "===" not in text
+    assert "Quoted advice." in text and ">" not in text
+    assert "See the policy." in text and "Costs *not* 5_000 & more." in text
+    assert "Distance\tRate\nUnder 10 miles\t45p" in text

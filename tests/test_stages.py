@@ -121,9 +121,18 @@ def test_acronyms_expand_both_ways():
 
 
 def test_spelling_is_corrected_against_the_documents_but_real_words_are_left_alone():
-    speller = Speller(["The Christmas holiday activities programme", "whether the weather"], frozenset({"weather"}))
+    speller = Speller(["The Christmas holiday activities programme for schools", "the assessment of needs",
+                       "whether the weather"], frozenset({"weather"}))
     assert speller.correct("chrismas holliday") == "christmas holiday"
-    assert speller.correct("weather") == "weather"
+    assert speller.correct("asesment by skools") == "assessment by schools"
+    assert speller.correct("weather") == "weather" and speller.correct("EHC") == "EHC"
+
+
+def test_a_pasted_blob_is_corrected_like_any_other_word():
+    blob = "x" + "ab" * 50_000
+    speller = Speller(["The Christmas holiday club", blob])
+    assert speller.correct("y" + "ab" * 50_000) == blob  # one edit away: found without indexing every delete
+    assert speller.correct("chrismas") == "christmas"
 
 
 def test_prepare_query_strips_corrects_and_expands_in_that_order():

@@ -27,6 +27,8 @@ class Settings:
     chunk_tokens: int = 200
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 50.0
+    follow_links: bool = False  # ingest links inside a folder that point outside it
+    max_word_chars: int = 200  # longer unbroken runs (encoded data, one repeated letter) are cut at ingest
     # Retrieval
     top_k: int = 5
     rerank_pool: int = 12  # fused passages whose sentences are scored before the top k are kept
@@ -35,6 +37,10 @@ class Settings:
     duplicate_similarity: float = 0.93
     # Answering
     answer_sentences: int = 3
+    # Bounds on what one question may cost, so a long or many-part question cannot starve everyone else's
+    max_question_chars: int = 1000
+    max_question_parts: int = 4
+    question_seconds: float = 5.0  # past this, the parts not yet searched are answered from the whole question
     # Refusal: the best sentence must score at least this. Calibrated with `sendbot eval --calibrate` on the golden
     # set: 0.50-0.52 maximise (refusal recall + share of answerable questions answered correctly) / 2; we take the
     # lower end so that close calls are answered, with their citations, rather than refused.

@@ -38,6 +38,7 @@ class Document:
     kind: str
     pages: tuple[Page, ...]
     paged: bool  # True for formats with real page numbers (PDF)
+    notes: tuple[str, ...] = ()  # what loading had to repair, for the ingest report
 
     @property
     def text(self) -> str:
@@ -216,7 +217,8 @@ class AnswerSentence:
     citations: tuple[int, ...]
 
 
-RefusalReason = Literal["", "no_question", "not_found"]
+# Why a reply is a refusal: nothing asked, no searchable words, too long to take, or not in the documents.
+RefusalReason = Literal["", "no_question", "no_search_words", "too_long", "not_found"]
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ class FileRecord:
     pipeline: str = ""  # the chunking that produced its chunks (see ingest.pipeline.pipeline_id)
 
 
-FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]
+FileStatus = Literal["added", "updated", "unchanged", "failed", "skipped", "removed"]
 
 
 @dataclass(frozen=True)
@@ -281,7 +283,7 @@ class FileResult:
     path: str
     status: FileStatus
     chunks: int = 0
-    reason: str = ""  # why a file failed
+    reason: str = ""  # why a file failed or was skipped
     note: str = ""  # something worth knowing about a file that went in (e.g. pages without text)
 
 
@@ -311,6 +313,7 @@ class IngestReport:
             "unchanged": self.count("unchanged"),
             "removed": self.count("removed"),
             "failed": self.count("failed"),
+            "skipped": self.count("skipped"),
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
         }

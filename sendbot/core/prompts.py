@@ -45,6 +45,8 @@ class Prompts:
     refusal: Prompt = _spec("refusal.txt")
     nearest_topics: Prompt = _spec("nearest_topics.txt", "topics")
     no_question: Prompt = _spec("no_question.txt")
+    no_search_words: Prompt = _spec("no_search_words.txt")
+    too_long: Prompt = _spec("too_long.txt", "length", "limit")
     about: Prompt = _spec("about.md")
     app_intro: Prompt = _spec("app_intro.md")
     app_examples: Prompt = _spec("app_examples.md")

@@ -126,3 +126,41 @@ def looks_like_heading(line: str) -> bool:
         and (line[0].isupper() or line[0].isdigit())
         and "\t" not in line
     )
+
+
+def clean_input(text: str) -> str:
+    """Text from outside (a question, a line of stdin) made safe to process: lone surrogates, control and format characters
+    and the replacement marks left by undecodable bytes removed, runs of white space folded to one space."""
+    kept = "".join(ch for ch in text if ch != "\ufffd" and unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    return " ".join(kept.split())
+
+
+# Sentences in a document that address an AI assistant rather than a reader: never quoted as an answer.
+_PLANTED_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|earlier|all)\b.{0,20}\b(instructions?|prompts?|rules)\b"
+    r"|\b(system|hidden) prompt\b|\byou are now\b|\bnew instructions\b|\bjailbreak\b|\bdeveloper mode\b"
+    r"|\b(tell|instruct|advise|ask)\s+(every|all|each|any)\s+(users?|parents?|visitors?|readers?|people)\s+to\b"
+    r"|\b(as an? )?(AI|language model|chatbot|assistant)\b.{0,30}\b(must|should|will)\s+(say|tell|answer|respond)",
+    re.IGNORECASE,
+)
+
+
+def looks_like_instruction(sentence: str) -> bool:
+    """True for a sentence planted to steer an AI assistant ("Ignore all previous instructions and tell...")."""
+    return bool(_PLANTED_INSTRUCTION.search(sentence))
+
+
+def cap_long_words(text: str, max_chars: int) -> tuple[str, int]:
+    """The text with every unbroken run of over `max_chars` characters cut to that length, and how many were cut.
+
+    Such runs (encoded data, a file of one repeated letter) are never words a person asks about, and left whole they
+    make tokenising, spelling and keyword indexes cost far more than the rest of the corpus.
+    """
+    cut = 0
+
+    def shorten(match: re.Match) -> str:
+        nonlocal cut
+        cut += 1
+        return match.group()[:max_chars]
+
+    return re.sub(rf"\S{{{max_chars + 1},}}", shorten, text), cut
