@@ -184,6 +184,16 @@ def test_two_files_with_the_same_name_in_different_folders_are_not_mixed_up(sett
     (docs_dir / "a" / "notes.txt").write_text("First notes\nThe forum meets monthly.\n", encoding="utf-8")
     (docs_dir / "b" / "notes.txt").write_text("Second notes\nThe panel meets quarterly.\n", encoding="utf-8")
     report = ingest([docs_dir], settings)
+    assert [(r.source, r.status) for r in report.files] == [("a/notes.txt", "added"), ("b/notes.txt", "added")]
+    files = Store(settings.data_dir).files
+    assert files["a/notes.txt"].title == "First notes" and files["b/notes.txt"].title == "Second notes"
+
+
+def test_the_same_path_under_two_folders_given_is_reported_not_mixed_up(settings, docs_dir: Path):
+    for folder, text in (("a", "First notes\nThe forum meets monthly.\n"), ("b", "Second notes\nThe panel meets.\n")):
+        (docs_dir / folder).mkdir()
+        (docs_dir / folder / "notes.txt").write_text(text, encoding="utf-8")
+    report = ingest([docs_dir / "a", docs_dir / "b"], settings)
     assert [r.status for r in report.files] == ["added", "failed"]
     assert "another file with this name" in report.files[1].reason
     assert Store(settings.data_dir).files["notes.txt"].title == "First notes"
