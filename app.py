@@ -3,7 +3,9 @@ a documents tab (uploads for administrators) and the `/ask` API endpoint.
 
 Run `python app.py` or `sendbot serve`: it listens on 127.0.0.1:7860 unless --host/--port or Gradio's
 GRADIO_SERVER_NAME/GRADIO_SERVER_PORT say otherwise. The Gradio Blocks are mounted on a FastAPI app that also
-serves the indexed documents at /documents/{file name} (only files the index lists, nothing else).
+serves the indexed documents at /documents/{source} (only files the index lists, nothing else) and the
+administrators' sign-in and feedback download at /admin/..., behind a gate that keeps Gradio's uploads and the
+administrators' events for a signed-in administrator.
 
 This file only assembles and serves; the page is in sendbot/web (layout.py, handlers.py, render.py, static/).
 """
@@ -25,9 +27,10 @@ from fastapi import FastAPI
 
 from sendbot.core.config import Settings, load_settings
 from sendbot.feedback import FeedbackStore
+from sendbot.web.admin import AdminGate, admin_routes
 from sendbot.web.documents import document_routes
 from sendbot.web.handlers import WebHandlers
-from sendbot.web.layout import TITLE, build_blocks
+from sendbot.web.layout import TITLE, admin_events, build_blocks
 from sendbot.web.options import data_dir_option, resolve_address, serve_options
 from sendbot.web.theme import static_text, theme
 
@@ -36,15 +39,23 @@ if TYPE_CHECKING:
 
 
 def create_app(bot: SendBot, settings: Settings) -> FastAPI:
-    """The FastAPI app: /documents/{source} for indexed files, and the Gradio UI and API at /."""
+    """The FastAPI app: /documents/{source} for indexed files, /admin/... for administrators, and the Gradio UI and
+    API at /, behind AdminGate (uploads and the administrators' events need a signed-in administrator)."""
+    handlers = WebHandlers(bot, settings, FeedbackStore(settings.feedback_db))
+    blocks = build_blocks(handlers)
     app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(document_routes(bot))
-    blocks = build_blocks(WebHandlers(bot, settings, FeedbackStore(settings.feedback_db)))
-    return gr.mount_gradio_app(
+    app.include_router(admin_routes(handlers.admin, handlers.feedback))
+    app.add_middleware(AdminGate, admin=handlers.admin, admin_events=admin_events(blocks))
+    app = gr.mount_gradio_app(
         app, blocks, path="/", footer_links=["api"], run_history=False, show_error=False, ssr_mode=False,
         mcp_server=False, max_file_size=int(settings.max_upload_mb * 1024 * 1024), theme=theme(),
         css=static_text("sendbot.css"), i18n=gr.I18n(en={"chatbot.like": "Helpful", "chatbot.dislike": "Not helpful"}),
     )
+    # Gradio accepts only files that came from an upload as event inputs once an app has "launched"; a mounted app
+    # never does, so say so: a request naming a server path is refused instead of the file copied into the cache.
+    blocks.has_launched = True
+    return app
 
 
 class ReadyServer(uvicorn.Server):

@@ -109,7 +109,7 @@ def _stage(files: list[Path], uploads_dir: Path, max_mb: float) -> tuple[list[Up
             refused.append(UploadResult(False, upload.name, problem))
             continue
         backup = None
-        if target.exists():
+        if target.exists() or target.is_symlink():  # a link is moved aside like a file, never written through
             backup = target.with_name(f".{target.name}.previous")
             os.replace(target, backup)
         shutil.copyfile(upload, target)

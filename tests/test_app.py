@@ -1,7 +1,9 @@
 """The web app: the pure HTML rendering (sendbot/web/render.py), upload staging (ingest/uploads.py), the handlers
 called directly without a server (sendbot/web/handlers.py), the Blocks layout, the shared command-line options,
 then the real server (app.py) in a subprocess driven over HTTP and the Gradio API with gradio_client (the API
-answers, filters, 20 concurrent requests, the document route, uploads for administrators only, feedback export)."""
+answers, filters, 20 concurrent requests, the document route, uploads and the feedback download for a signed-in
+administrator only). Hostile cases (anonymous uploads, password guessing, swapped links, failing answers) are in
+tests/hostile/test_hostile_web.py."""
 
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ import sys
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -25,43 +27,26 @@ import app
 from ingest import uploads
 from sendbot.core.config import Settings
 from sendbot.core.dates import parse_day
-from sendbot.core.models import (CITATION_FIELDS, Answer, AnswerSentence, Citation, FileRecord, FileResult, Filters,
-                                 IngestReport)
+from app_server import AGENDA, AGENDA_FACT_PAGE, FakeBot, admin_client, answer_with, citation, file_record, sign_in
+from sendbot.core.models import CITATION_FIELDS, Answer, Filters
 from sendbot.core.prompts import prompts
 from sendbot.feedback import FeedbackStore
 from sendbot.web import render
-from sendbot.web.handlers import NOT_SIGNED_IN, WebHandlers
-from sendbot.web.layout import build_blocks
+from sendbot.web.admin import COOKIE, NOT_SIGNED_IN
+from sendbot.web.handlers import WebHandlers
+from sendbot.web.layout import admin_events, build_blocks
 from sendbot.web.options import resolve_address
 
 pytest_plugins = ["app_server"]  # the session-scoped `app_server` fixture: one real server for the session
 
 PROJECT = Path(__file__).resolve().parent.parent
-AGENDA = "cfosp-agenda-pack-2023-05-24.pdf"
-CONTRACT_KEYS = {"question", "answer", "refused", "citations"}
+CONTRACT_KEYS = set(Answer("", (), (), refused=True).to_json())  # what `sendbot ask --json` prints
 CITATION_KEYS = set(CITATION_FIELDS)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Pure helpers
+# Pure helpers (the stand-in bot and the citation builders are in app_server.py)
 # ---------------------------------------------------------------------------------------------------------------
-
-def citation(n=1, source=AGENDA, page=10, text="Intro line.\n• 159 Mental Health Leaders trained (59%)• more",
-             quote="• 159 Mental Health Leaders trained (59%)", title="Agenda pack <24 May 2023> & more",
-             section="Broker & deliver training", date="2023-05-24", kind="agenda and reports", period=""):
-    return Citation(n=n, source=source, title=title, date=date, page=page, section=section, text=text, quote=quote,
-                    score=0.87, kind=kind, period=period)
-
-
-def answer_with(*citations: Citation, sentences=None) -> Answer:
-    sentences = sentences or tuple(AnswerSentence(c.quote, (c.n,)) for c in citations)
-    return Answer("How many?", tuple(sentences), tuple(citations), refused=False)
-
-
-def file_record(source="a.txt", title="A", date="", kind="minutes", chunks=1) -> FileRecord:
-    return FileRecord(source=source, path=f"/nowhere/{source}", sha256="0" * 64, chunks=chunks, title=title, date=date,
-                      period="", publisher="", kind=kind, paged=False)
-
 
 def test_resolve_address_prefers_flags_then_gradio_variables_then_loopback_7860():
     assert resolve_address(environ={}) == ("127.0.0.1", 7860)
@@ -156,40 +141,6 @@ def test_upload_problems_are_explained_in_plain_words(tmp_path):
     assert uploads.upload_problem(empty, 1) == "the file is empty."
 
 
-class FakeBot:
-    """Just enough of SendBot for the handlers and the Blocks, without an index: one document, a fixed answer, and
-    an ingest where files named bad-* fail and the rest are added with 3 passages."""
-
-    def __init__(self):
-        self.records = {"a.txt": file_record()}
-        self.asked: list[tuple[str, Filters]] = []
-        self.ingested: list[tuple[str, str]] = []
-
-    def documents(self):
-        return list(self.records.values())
-
-    def record(self, source):
-        return self.records.get(source)
-
-    def ask(self, question, filters=Filters(), k=None):
-        self.asked.append((question, filters))
-        return replace(answer_with(citation()), question=question)
-
-    def ingest(self, paths, prune=False, progress=None):
-        report = IngestReport()
-        for path in paths:
-            self.ingested.append((path.name, path.read_text()))
-            failed = path.name.startswith("bad-")
-            report.files.append(FileResult(path.name, str(path), "failed" if failed else "added", 0 if failed else 3,
-                                           reason="the text could not be read" if failed else ""))
-            if progress:
-                progress(path.name)
-        return report
-
-    def remove(self, source):
-        return self.records.pop(source, None) is not None
-
-
 def test_uploads_are_checked_copied_ingested_and_a_failed_replacement_is_undone(tmp_path):
     uploads_dir = tmp_path / "data" / "uploads"
     uploads_dir.mkdir(parents=True)
@@ -225,9 +176,12 @@ def test_uploads_are_checked_copied_ingested_and_a_failed_replacement_is_undone(
 @pytest.fixture
 def handlers(tmp_path) -> WebHandlers:
     settings = Settings(data_dir=tmp_path / "data", admin_password="s3cret", max_upload_mb=1)
-    made = WebHandlers(FakeBot(), settings, FeedbackStore(settings.feedback_db))
-    made.wrong_password_delay = 0
-    return made
+    return WebHandlers(FakeBot(), settings, FeedbackStore(settings.feedback_db))
+
+
+def request_with(token: str | None = None) -> gr.Request:
+    """A Gradio request as the queue hands it to a handler, carrying the session cookie `token` (if any)."""
+    return gr.Request(cookies={COOKIE: token} if token else {}, client={"host": "10.0.0.1"})
 
 
 def test_respond_adds_the_question_and_its_rendered_answer_to_the_conversation(handlers):
@@ -270,50 +224,56 @@ def test_votes_are_saved_replaced_and_withdrawn(handlers):
     assert handlers.feedback.rows() == []
 
 
-def test_sign_in_needs_the_right_password(handlers):
-    signed_in, login_box, tools, password_box, status = handlers.sign_in("letmein")
-    assert signed_in is False and login_box["visible"] is True and tools["visible"] is False
-    assert password_box == "" and "not right" in status
-    signed_in, login_box, tools, password_box, status = handlers.sign_in("s3cret")
-    assert signed_in is True and login_box["visible"] is False and tools["visible"] is True and "signed in" in status
-    assert handlers.sign_out()[0] is False
+def test_the_admin_panel_shows_what_the_session_cookie_allows(handlers):
+    wrong = handlers.admin.sign_in("letmein", "10.0.0.1")
+    assert wrong.token is None and wrong.status == 403 and "not right" in wrong.message
+    login_box, tools, password_box, status = handlers.admin_panel(request_with(), wrong.message)
+    assert login_box["visible"] is True and tools["visible"] is False and password_box == "" and "not right" in status
+    right = handlers.admin.sign_in("s3cret", "10.0.0.1")
+    assert right.token and right.status == 200
+    login_box, tools, _, status = handlers.admin_panel(request_with(right.token), "whatever the page passes on")
+    assert login_box["visible"] is False and tools["visible"] is True
+    assert status == "You are signed in as an administrator."
+    assert handlers.admin_panel(request_with("a-forged-token"))[1]["visible"] is False
+    handlers.admin.sign_out(request_with(right.token))
+    assert handlers.admin_panel(request_with(right.token))[1]["visible"] is False
+    assert handlers.signed_out()[3] == "You have signed out."
 
 
 def test_administration_is_refused_until_signed_in(handlers, tmp_path):
     note = tmp_path / "note.txt"
     note.write_text("Short breaks.")
-    assert NOT_SIGNED_IN in handlers.add_documents([str(note)], False)[0]
+    assert NOT_SIGNED_IN in handlers.add_documents([str(note)], request_with())[0]
     assert handlers.bot.ingested == [] and not handlers.settings.uploads_dir.exists()
-    assert handlers.remove_document("a.txt", False)[0] == NOT_SIGNED_IN and handlers.bot.record("a.txt")
-    assert handlers.export_feedback(False) == (None, NOT_SIGNED_IN)
-    admin = WebHandlers(FakeBot(), Settings(data_dir=tmp_path / "open"), handlers.feedback)  # no password set
-    assert admin.sign_in("")[0] is False and NOT_SIGNED_IN in admin.add_documents([str(note)], True)[0]
+    assert handlers.remove_document("a.txt", request_with("a-forged-token"))[0] == NOT_SIGNED_IN
+    assert handlers.bot.record("a.txt")
+    closed = WebHandlers(FakeBot(), Settings(data_dir=tmp_path / "open"), handlers.feedback)  # no password set
+    assert closed.admin.sign_in("", "10.0.0.1").token is None
+    live_token = closed.admin.sessions.open()  # even a live session is no use while administration is off
+    assert NOT_SIGNED_IN in closed.add_documents([str(note)], request_with(live_token))[0]
 
 
-def test_an_administrator_adds_removes_and_exports(handlers, tmp_path):
+def test_an_administrator_adds_and_removes_documents(handlers, tmp_path):
     note = tmp_path / "note.txt"
     note.write_text("Short breaks.")
-    result, table, *_ = handlers.add_documents([str(note)], True)
+    signed_in = request_with(handlers.admin.sign_in("s3cret", "10.0.0.1").token)
+    result, table, *_ = handlers.add_documents([str(note)], signed_in)
     assert "Added:</strong> note.txt: 3 passages" in result and (handlers.settings.uploads_dir / "note.txt").is_file()
-    assert handlers.remove_document("a.txt", True)[0] == "Removed a.txt." and handlers.bot.record("a.txt") is None
-    assert handlers.remove_document("", True)[0] == "Please choose a document to remove."
-    exported, message = handlers.export_feedback(True)
-    assert message == "0 feedback entries exported."
-    assert Path(exported).read_text(encoding="utf-8-sig").startswith("created_at,rating,question")
-    earlier = Path(exported).with_name("sendbot-feedback-2020-01-01.csv")
-    earlier.write_text("an export from an earlier day")
-    exported, _ = handlers.export_feedback(True)
-    assert Path(exported).parent == handlers.settings.data_dir / "exports"
-    assert list(Path(exported).parent.iterdir()) == [Path(exported)]  # only the latest export is kept
+    assert handlers.remove_document("a.txt", signed_in)[0] == "Removed a.txt." and handlers.bot.record("a.txt") is None
+    assert handlers.remove_document("", signed_in)[0] == "Please choose a document to remove."
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # The Blocks and the command line
 # ---------------------------------------------------------------------------------------------------------------
 
-def blocks_config(tmp_path, password: str) -> dict:
+def blocks_for(tmp_path, password: str) -> gr.Blocks:
     settings = Settings(data_dir=tmp_path, admin_password=password)
-    return build_blocks(WebHandlers(FakeBot(), settings, FeedbackStore(settings.feedback_db))).get_config_file()
+    return build_blocks(WebHandlers(FakeBot(), settings, FeedbackStore(settings.feedback_db)))
+
+
+def blocks_config(tmp_path, password: str) -> dict:
+    return blocks_for(tmp_path, password).get_config_file()
 
 
 def test_admin_controls_exist_only_when_a_password_is_set_and_start_hidden(tmp_path):
@@ -329,6 +289,11 @@ def test_admin_controls_exist_only_when_a_password_is_set_and_start_hidden(tmp_p
     assert "sb-password" in by_id and by_id["sb-password"]["props"]["type"] == "password"
     assert by_id["sb-admin-tools"]["props"]["visible"] is False  # upload and removal appear after signing in
     assert "s3cret" not in repr(with_password)
+
+
+def test_the_gate_knows_exactly_the_administrators_events(tmp_path):
+    assert sorted(admin_events(blocks_for(tmp_path, "s3cret")).values()) == ["add_documents", "remove_document"]
+    assert admin_events(blocks_for(tmp_path, "")) == {}
 
 
 def test_sendbot_serve_and_python_app_py_share_their_options(monkeypatch, tmp_path):
@@ -387,7 +352,7 @@ def test_api_answers_with_the_fact_and_its_citation(app_server):
     assert set(result) == CONTRACT_KEYS and result["refused"] is False
     assert "159" in result["answer"] and "[1]" in result["answer"]
     assert all(set(c) == CITATION_KEYS for c in result["citations"])
-    assert cites(result, AGENDA, page=10)
+    assert cites(result, AGENDA, page=AGENDA_FACT_PAGE)
 
 
 @pytest.mark.slow
@@ -433,7 +398,8 @@ def test_api_filters_by_document_kind_and_date(app_server):
 @pytest.mark.slow
 def test_twenty_concurrent_api_requests_are_all_answered_correctly(app_server):
     questions = [
-        ("How many Mental Health Leaders have been trained?", lambda r: "159" in r["answer"] and cites(r, AGENDA, 10)),
+        ("How many Mental Health Leaders have been trained?",
+         lambda r: "159" in r["answer"] and cites(r, AGENDA, AGENDA_FACT_PAGE)),
         ("What does CARM stand for?", lambda r: "Complex Adult Risk Management" in r["answer"]),
         ("What is the capital of France?", lambda r: r["refused"] is True),
         ("How many schools have signed up to the relaunched SENCo network?", lambda r: "130" in r["answer"]),
@@ -480,18 +446,16 @@ def test_only_a_signed_in_administrator_can_add_and_remove_documents(app_server,
     question = "When does the Zephyr Lantern Club meet?"
 
     anonymous = client(app_server)
-    refused = anonymous.predict([handle_file(str(upload))], api_name="/add_documents")
-    assert "sign in as an administrator" in refused[0]
-    wrong = anonymous.predict("letmein", api_name="/admin_sign_in")
-    assert "not right" in json.dumps(wrong)
-    refused = anonymous.predict([handle_file(str(upload))], api_name="/add_documents")
-    assert "sign in as an administrator" in refused[0]
-    assert "sign in" in anonymous.predict(AGENDA, api_name="/remove_document")[0]
+    with pytest.raises(Exception, match="403"):  # the gate refuses the upload itself (tests/hostile has the details)
+        anonymous.predict([handle_file(str(upload))], api_name="/add_documents")
+    wrong = sign_in(app_server.url, "letmein")
+    assert wrong.status_code == 403 and "not right" in wrong.json()["message"] and COOKIE not in wrong.cookies
+    with pytest.raises(Exception):
+        anonymous.predict(AGENDA, api_name="/remove_document")
     assert get(app_server.url + f"documents/{upload.name}")[0] == 404
     assert not cites(ask(app_server, question), upload.name)
 
-    admin = client(app_server)
-    assert "signed in" in json.dumps(admin.predict(app_server.admin_password, api_name="/admin_sign_in"))
+    admin = admin_client(app_server.url)
     try:
         added = admin.predict([handle_file(str(upload)), handle_file(str(not_allowed))], api_name="/add_documents")
         assert re.search(r"Added:</strong> zephyr-lantern-club\.md: \d+ passages", added[0]), added[0]
@@ -513,7 +477,20 @@ def test_only_a_signed_in_administrator_can_add_and_remove_documents(app_server,
     assert get(app_server.url + f"documents/{upload.name}")[0] == 404
     assert not cites(ask(app_server, question), upload.name)
 
-    admin.predict(api_name="/admin_sign_out")
-    assert "sign in" in admin.predict(upload.name, api_name="/remove_document")[0]
-    file, message = anonymous.predict(api_name="/export_feedback")
-    assert file is None and "sign in" in message  # not signed in: no file to download
+    with httpx.Client(headers=admin.headers) as session:
+        assert session.post(app_server.url + "admin/sign-out").status_code == 200
+    with pytest.raises(Exception):  # the session has ended: the gate refuses the administrators' events again
+        admin.predict(upload.name, api_name="/remove_document")
+
+
+@pytest.mark.slow
+def test_the_feedback_download_is_for_administrators_and_leaves_no_file_behind(app_server):
+    before = sorted(app_server.gradio_temp_dir.rglob("*"))
+    assert httpx.get(app_server.url + "admin/feedback.csv").status_code == 403
+    cookies = sign_in(app_server.url).cookies
+    response = httpx.get(app_server.url + "admin/feedback.csv", cookies=cookies)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.content.decode("utf-8-sig").startswith("created_at,rating,question,answer")
+    assert sorted(app_server.gradio_temp_dir.rglob("*")) == before  # made in memory: no copy in Gradio's cache
+    assert not (app_server.data_dir / "exports").exists()

@@ -1,18 +1,18 @@
-"""What the web app does when someone uses it: ask, rate an answer, sign in, add or remove documents, export.
+"""What the web app does when someone uses it: ask, rate an answer, show the administrators' panel, add or remove
+documents.
 
-`WebHandlers` holds the bot, the settings and the feedback store; layout.py wires its methods to Gradio events.
-The methods take and return plain values, so tests call them without a server. Gradio's own types appear only
-where Gradio needs them: component updates (`gr.update`), the API's error (`gr.Error`), the like event's data and
-the upload progress bar.
+`WebHandlers` holds the bot, the settings, the feedback store and the administration (admin.py: who is signed in);
+layout.py wires its methods to Gradio events. The methods take and return plain values, so tests call them without
+a server. Gradio's own types appear only where Gradio needs them: component updates (`gr.update`), the API's error
+(`gr.Error`), the request (whose cookie says who is an administrator), the like event's data and the upload
+progress bar. Whatever goes wrong while answering, the person asking gets a plain message, never a traceback.
 """
 
 from __future__ import annotations
 
-import hmac
+import logging
 import threading
-import time
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from sendbot.core.config import Settings
 from sendbot.core.dates import format_date
 from sendbot.core.models import Answer, Filters
 from sendbot.feedback import FeedbackStore
+from sendbot.web.admin import NOT_SIGNED_IN, SIGNED_IN, SIGNED_OUT, Administration, admin_only
 from sendbot.web.render import (describe_filters, esc, render_answer, render_document_list, render_documents_table,
                                 render_note, render_upload_results, short_title)
 
@@ -30,24 +31,24 @@ if TYPE_CHECKING:
     from sendbot.bot import SendBot
 
 MAX_QUESTION_CHARS = 1000
-NOT_SIGNED_IN = "Please sign in as an administrator first."
+ANSWER_FAILED = "Something went wrong while answering. Please try again, or ask in different words."
+
+logger = logging.getLogger(__name__)
 
 
-def _admin_view(signed_in: bool) -> tuple:
-    """The administrator state and panel visibility: (signed in?, the sign-in box, the tools)."""
-    return signed_in, gr.update(visible=not signed_in), gr.update(visible=signed_in)
+def _panel(signed_in: bool, status: str) -> tuple:
+    """The administrators' panel: the sign-in box, the tools, an emptied password box and a status line."""
+    return gr.update(visible=not signed_in), gr.update(visible=signed_in), "", status
 
 
 class WebHandlers:
     """The app's event handlers over one bot; `bot` is a SendBot (or anything with ask/documents/record/ingest/remove)."""
 
-    wrong_password_delay = 1.0  # seconds before a wrong password is answered: slows down guessing
-
     def __init__(self, bot: SendBot, settings: Settings, feedback: FeedbackStore) -> None:
         self.bot = bot
         self.settings = settings
         self.feedback = feedback
-        self.admin_enabled = bool(settings.admin_password)
+        self.admin = Administration(settings.admin_password)
         self._admin_lock = threading.Lock()  # one upload or removal at a time
 
     # -- what the lists and filters offer ----------------------------------------------------------------------------
@@ -77,7 +78,8 @@ class WebHandlers:
         """Answer a question in the chat: returns the conversation, the question box and the answers shown.
 
         `answers` maps each answer's place in the conversation to what feedback on it saves. A date the filters
-        can't read is explained in the chat, and the question stays in its box to try again.
+        can't read, or any failure while answering, is explained in the chat, and the question stays in its box to
+        try again.
         """
         question = (question or "").strip()
         if not question:
@@ -86,13 +88,20 @@ class WebHandlers:
         try:
             filters = Filters.parse(sources, kinds, date_from, date_to)
         except ValueError as error:
-            history.append({"role": "assistant", "content": render_note(str(error))})
-            return history, question, answers
+            return [*history, {"role": "assistant", "content": render_note(str(error))}], question, answers
+        try:
+            return self._reply(question, history, answers, filters)
+        except Exception:
+            logger.exception("Answering a question in the chat failed")
+            return [*history, {"role": "assistant", "content": render_note(ANSWER_FAILED)}], question, answers
+
+    def _reply(self, question: str, history: list, answers, filters: Filters):
+        """The conversation with the answer to `question` added, an emptied question box, and the answers shown."""
         reply = self._answer(question, filters)
         turn = len(history)
-        history.append({"role": "assistant", "content": render_answer(reply, turn, describe_filters(filters, self.titles()))})
+        content = render_answer(reply, turn, describe_filters(filters, self.titles()))
         shown = {"id": uuid.uuid4().hex, "answer": reply.to_json(), "filters": filters.to_json()}
-        return history, "", {**(answers or {}), turn: shown}
+        return [*history, {"role": "assistant", "content": content}], "", {**(answers or {}), turn: shown}
 
     def start_again(self):
         """An empty conversation, no answers to rate, an empty question box."""
@@ -137,7 +146,11 @@ class WebHandlers:
             filters = Filters.parse(sources, kinds, date_from, date_to)
         except ValueError as error:
             raise gr.Error(str(error)) from None
-        return self._answer(question or "", filters).to_json()
+        try:
+            return self._answer(question or "", filters).to_json()
+        except Exception:
+            logger.exception("Answering a question through the API failed")
+            raise gr.Error(ANSWER_FAILED, print_exception=False) from None
 
     # -- documents and administration --------------------------------------------------------------------------------
 
@@ -151,30 +164,28 @@ class WebHandlers:
             gr.update(choices=self.document_choices()),
             gr.update(choices=self.kind_choices()),
         ]
-        if self.admin_enabled:
+        if self.admin.enabled:
             updates.append(gr.update(choices=self.removal_choices(), value=None))
         return tuple(updates)
 
-    def is_admin(self, state) -> bool:
-        """Whether this session has signed in (and administration is on at all)."""
-        return self.admin_enabled and state is True
+    def admin_panel(self, request: gr.Request, message: str = ""):
+        """The administrators' panel as this request's session cookie allows: the sign-in box, the tools, an emptied
+        password box and a status line (`message`, what the sign-in route said, unless signed in).
 
-    def sign_in(self, password):
-        """Check the administrator password: returns the admin state, the panel's visibility, an emptied password
-        box and a status line."""
-        ok = self.admin_enabled and hmac.compare_digest((password or "").encode(), self.settings.admin_password.encode())
-        if not ok:
-            time.sleep(self.wrong_password_delay)
-            return (*_admin_view(False), "", "That password is not right. Please try again.")
-        return (*_admin_view(True), "", "You are signed in as an administrator.")
+        Signing in and out happen on admin.py's routes, called from the page's script, which set or clear the
+        cookie; this only shows the outcome. The password itself never passes through Gradio.
+        """
+        signed_in = self.admin.is_admin(request)
+        return _panel(signed_in, SIGNED_IN if signed_in else esc(message or ""))
 
-    def sign_out(self):
-        """Leave administration: the admin state, the panel's visibility and a status line."""
-        return (*_admin_view(False), "You have signed out.")
+    def signed_out(self):
+        """The panel after signing out: the sign-in box again, the tools hidden."""
+        return _panel(False, SIGNED_OUT)
 
-    def add_documents(self, files, state, progress=gr.Progress()):
+    @admin_only
+    def add_documents(self, files, request: gr.Request, progress=gr.Progress()):
         """Add uploaded files to the index (administrators only): each file's outcome, then the refreshed lists."""
-        if not self.is_admin(state):
+        if not self.admin.is_admin(request):
             return (f"<p>{NOT_SIGNED_IN}</p>", *self.refresh())
 
         def step(done: int, total: int) -> None:
@@ -185,10 +196,11 @@ class WebHandlers:
                                   self.settings.max_upload_mb, step)
         return (render_upload_results(results), *self.refresh())
 
-    def remove_document(self, source, state):
+    @admin_only
+    def remove_document(self, source, request: gr.Request):
         """Remove a document from the index (administrators only), and its file if it was uploaded through the
         app; files elsewhere are never deleted. Returns a message, then the refreshed lists."""
-        if not self.is_admin(state):
+        if not self.admin.is_admin(request):
             return (NOT_SIGNED_IN, *self.refresh())
         if not source:
             return ("Please choose a document to remove.", *self.refresh())
@@ -199,18 +211,3 @@ class WebHandlers:
                 Path(record.path).unlink(missing_ok=True)
         message = f"Removed {source}." if removed else f"{source} was not in the list."
         return (message, *self.refresh())
-
-    def export_feedback(self, state):
-        """The feedback as a CSV file to download (administrators only), and a line saying how many votes.
-
-        The file is written to the data directory's exports/ folder, replacing the previous export.
-        """
-        if not self.is_admin(state):
-            return None, NOT_SIGNED_IN
-        folder = self.settings.data_dir / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        for earlier in folder.glob("sendbot-feedback-*.csv"):
-            earlier.unlink()  # only the latest export is kept: Gradio serves its own copy, which it cleans up
-        out = folder / f"sendbot-feedback-{date.today().isoformat()}.csv"
-        count = self.feedback.export_csv(out)
-        return str(out), f"{count} feedback {'entry' if count == 1 else 'entries'} exported."

@@ -2,6 +2,7 @@
 
 Building and wiring are separate steps: the build_* functions return the components the wiring needs (as the small
 dataclasses below), and the wire_* functions connect them to handlers. Nothing here decides anything itself.
+`admin_events` tells app.py which events are for administrators only, for the gate in front of Gradio.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ class ChatTab:
 class AdminPanel:
     """The administrators' controls on the Documents tab (only built when a password is set)."""
 
-    signed_in: gr.State
     login_box: gr.Group
     password: gr.Textbox
     sign_in_button: gr.Button
@@ -60,9 +60,6 @@ class AdminPanel:
     remove_choice: gr.Dropdown
     remove_button: gr.Button
     remove_result: gr.Markdown
-    export_button: gr.Button
-    export_file: gr.File
-    export_result: gr.Markdown
 
 
 def build_blocks(handlers: WebHandlers) -> gr.Blocks:
@@ -75,12 +72,12 @@ def build_blocks(handlers: WebHandlers) -> gr.Blocks:
             with gr.Tab("Documents", id="documents"):
                 gr.Markdown("## The documents this assistant answers from")
                 documents_table = gr.HTML(render_documents_table(handlers.bot.documents()), elem_id="sb-documents")
-                admin = build_admin_panel(handlers) if handlers.admin_enabled else None
+                admin = build_admin_panel(handlers) if handlers.admin.enabled else None
         wire_chat(handlers, chat_tab)
         refreshed = [documents_table, chat_tab.about_documents, chat_tab.source_filter, chat_tab.kind_filter]
         if admin:
             refreshed.append(admin.remove_choice)
-            wire_admin(handlers, admin, refreshed)
+            wire_admin(handlers, admin, refreshed, demo)
         demo.load(handlers.refresh, None, refreshed, api_visibility="private")
         gr.api(handlers.ask, api_name="ask", **ANSWERING)
     return demo
@@ -140,7 +137,6 @@ def _build_examples() -> list[tuple[gr.Button, str]]:
 def build_admin_panel(handlers: WebHandlers) -> AdminPanel:
     """Sign in, then add documents, remove one, or download the feedback; the tools stay hidden until signed in."""
     with gr.Accordion("For administrators: add or remove documents", open=False, elem_id="sb-admin"):
-        signed_in = gr.State(False)
         with gr.Group(visible=True) as login_box:
             password = gr.Textbox(label="Administrator password", type="password", elem_id="sb-password")
             sign_in_button = gr.Button("Sign in", variant="primary", elem_id="sb-sign-in")
@@ -155,12 +151,10 @@ def build_admin_panel(handlers: WebHandlers) -> AdminPanel:
                                         allow_custom_value=True)
             remove_button = gr.Button("Remove this document", variant="stop", elem_id="sb-remove")
             remove_result = gr.Markdown("")
-            export_button = gr.Button("Download the feedback as a spreadsheet (CSV)", elem_id="sb-export")
-            export_file = gr.File(label="Feedback file", interactive=False)
-            export_result = gr.Markdown("")
-    return AdminPanel(signed_in, login_box, password, sign_in_button, status, tools, sign_out_button, uploads,
-                      add_button, upload_result, remove_choice, remove_button, remove_result, export_button,
-                      export_file, export_result)
+            gr.HTML('<a class="sb-download" href="admin/feedback.csv" download>'
+                    "Download the feedback as a spreadsheet (CSV)</a>", elem_id="sb-export")
+    return AdminPanel(login_box, password, sign_in_button, status, tools, sign_out_button, uploads, add_button,
+                      upload_result, remove_choice, remove_button, remove_result)
 
 
 def wire_chat(handlers: WebHandlers, tab: ChatTab) -> None:
@@ -179,21 +173,25 @@ def wire_chat(handlers: WebHandlers, tab: ChatTab) -> None:
     tab.clear_filters.click(lambda: ([], [], "", ""), None, tab.filters, api_visibility="private")
 
 
-def wire_admin(handlers: WebHandlers, admin: AdminPanel, refreshed: list) -> None:
-    """Sign in and out, add and remove documents (each then refreshes `refreshed`), export the feedback.
+def wire_admin(handlers: WebHandlers, admin: AdminPanel, refreshed: list, demo: gr.Blocks) -> None:
+    """Sign in and out (the page's script calls admin.py's routes, then the panel shows what the session cookie
+    allows, also on page load), add and remove documents (each then refreshes `refreshed`).
 
-    These events have API names so tests can drive them, but stay out of the API page (`undocumented`).
+    Adding and removing have API names so tests can drive them, but stay out of the API page (`undocumented`).
     """
-    panel = [admin.signed_in, admin.login_box, admin.tools]
-    sign_in = dict(fn=handlers.sign_in, inputs=[admin.password], outputs=[*panel, admin.password, admin.status])
-    admin.sign_in_button.click(**sign_in, api_name="admin_sign_in", api_visibility="undocumented")
-    admin.password.submit(**sign_in, api_visibility="private")
-    admin.sign_out_button.click(handlers.sign_out, None, [*panel, admin.status], api_name="admin_sign_out",
-                                api_visibility="undocumented")
-    admin.add_button.click(handlers.add_documents, [admin.uploads, admin.signed_in], [admin.upload_result, *refreshed],
+    panel = dict(fn=handlers.admin_panel, outputs=[admin.login_box, admin.tools, admin.password, admin.status],
+                 api_visibility="private")
+    for trigger in (admin.sign_in_button.click, admin.password.submit):
+        trigger(inputs=[admin.password], js=static_text("sign_in.js"), **panel)
+    demo.load(**panel)
+    admin.sign_out_button.click(handlers.signed_out, None, panel["outputs"], js=static_text("sign_out.js"),
+                                api_visibility="private")
+    admin.add_button.click(handlers.add_documents, [admin.uploads], [admin.upload_result, *refreshed],
                            api_name="add_documents", api_visibility="undocumented", concurrency_id="admin")
-    admin.remove_button.click(handlers.remove_document, [admin.remove_choice, admin.signed_in],
-                              [admin.remove_result, *refreshed], api_name="remove_document",
-                              api_visibility="undocumented", concurrency_id="admin")
-    admin.export_button.click(handlers.export_feedback, [admin.signed_in], [admin.export_file, admin.export_result],
-                              api_name="export_feedback", api_visibility="undocumented")
+    admin.remove_button.click(handlers.remove_document, [admin.remove_choice], [admin.remove_result, *refreshed],
+                              api_name="remove_document", api_visibility="undocumented", concurrency_id="admin")
+
+
+def admin_events(blocks: gr.Blocks) -> dict[int, str | None]:
+    """The events only administrators may run (their handlers are marked `admin_only`): function id -> API name."""
+    return {fn_id: fn.api_name for fn_id, fn in blocks.fns.items() if getattr(fn.fn, "admin_only", False)}
