@@ -10,14 +10,17 @@ import functools
 import math
 import re
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import glossary
+from retrieve.units import Unit, answer_units
+from sendbot.core.linear import LinearModel
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence
-from sendbot.core.text import content_words, looks_like_heading, looks_like_instruction, split_sentences
+from sendbot.core.text import content_words, looks_like_heading, looks_like_instruction
 
 # Words that carry the shape of a question, not its topic.
 QUESTION_WORDS = frozenset(
@@ -37,12 +40,22 @@ _DEFINITION_QUESTION = re.compile(
 )
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
-SEMANTIC_WEIGHT, LEXICAL_WEIGHT, PASSAGE_WEIGHT = 0.45, 0.35, 0.20
-ANSWER_TYPE_BONUS = 0.05  # "how many" answered with a number, "when" with a date, "what was promised" with a will/would
-ANSWER_TYPE_PENALTY = 0.1  # ... and without one
-MISSING_YEAR_PENALTY = 0.15
-QUESTION_SENTENCE_PENALTY = 0.1  # a question in the documents rarely answers the user's question
-LONG_SENTENCE_WORDS, LONG_SENTENCE_PENALTY = 40, 0.002  # per word over: run-on table text makes a poor answer
+LONG_SENTENCE_WORDS = 40  # words past this count against a sentence: run-on table text makes a poor answer
+
+# What a unit is scored on. The weights are learned (`sendbot eval --train`, on the golden set's dev split) and kept
+# in retrieve/sentence_ranker.json: meaning (MiniLM cosine), coverage of the question's rarer words, the passage's
+# similarity, and answer-type cues ("how many" answered with a number, "when" with a date, "what was promised"
+# with a will/would, "what does X mean" with a definition), a year the question names, questions in the documents,
+# the unit's length and whether it is a list with its lead-in.
+FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number_missing", "date_match",
+            "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words",
+            "is_list", "responds")
+RANKER_PATH = Path(__file__).with_name("sentence_ranker.json")
+
+
+def load_ranker(path: Path = RANKER_PATH) -> LinearModel:
+    """The trained sentence ranker: P(a unit states what the question asks) from its FEATURES."""
+    return LinearModel.load(path, FEATURES)
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
 SENTENCES_TO_EMBED = 20
 
@@ -88,7 +101,7 @@ def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranke
                 sentences[key] = moved
             if rank == 0:
                 required.append(sentences[key])
-    return Reranked(passages, sorted(sentences.values(), key=lambda s: -s.score)), required
+    return replace(whole, passages=passages, sentences=sorted(sentences.values(), key=lambda s: -s.score)), required
 
 
 def answers_something(text: str, start: int, end: int) -> bool:
@@ -107,73 +120,115 @@ def _defined_terms(question: str) -> list[re.Pattern]:
     return [re.compile(rf"\({re.escape(t)}s?\)|\b{re.escape(t)} (stands for|means|is short for)", re.I) for t in terms]
 
 
-class SentenceReranker:
-    """Scores sentences by meaning (MiniLM), rare-term overlap (idf over the indexed chunks) and passage similarity."""
+@dataclass(frozen=True)
+class QuestionProfile:
+    """What the question asks for, worked out once and used to score every unit."""
 
-    def __init__(self, embedder: Embedder, chunks: list[Chunk]) -> None:
+    groups: list[tuple[set[str], float]]  # each content word with its expansions, weighted by rarity
+    wants_number: bool
+    wants_date: bool
+    wants_commitment: bool
+    defined: list[re.Pattern]
+    years: set[str]
+    asks_about_questions: bool
+
+    @property
+    def total_weight(self) -> float:
+        return sum(w for _, w in self.groups) or 1.0
+
+
+def unit_features(profile: QuestionProfile, sentence: str, words: set[str], passage: Passage,
+                  passage_years: set[str], unit: Unit) -> np.ndarray:
+    """The unit's features (FEATURES order) with 0 for "semantic", which needs the unit's vector."""
+    sentence_years = set(_YEAR.findall(sentence))
+    has_number, has_date = bool(_HAS_NUMBER.search(sentence)), bool(_HAS_DATE.search(sentence))
+    return np.array([
+        0.0,
+        sum(w for group, w in profile.groups if group & words) / profile.total_weight,
+        passage.similarity,
+        profile.wants_number and has_number,
+        profile.wants_number and not has_number,
+        profile.wants_date and has_date,
+        profile.wants_date and not has_date,
+        any(d.search(sentence) for d in profile.defined),
+        profile.wants_commitment and bool(_HAS_COMMITMENT.search(sentence)),
+        bool(profile.years - passage_years),  # the question's year is nowhere near
+        bool(profile.years & passage_years) and bool(profile.years - sentence_years),  # near, not in this unit
+        unit.kind == "question" and not profile.asks_about_questions,
+        max(0, len(sentence.split()) - LONG_SENTENCE_WORDS),
+        unit.kind == "list",
+        bool(unit.responds_to),
+    ], dtype=np.float64)
+
+
+class SentenceReranker:
+    """Scores answer units by meaning (MiniLM), rare-term overlap (idf over the indexed chunks) and passage
+    similarity, with answer-type cues."""
+
+    def __init__(self, embedder: Embedder, chunks: list[Chunk], model: LinearModel) -> None:
         self.embedder = embedder
+        self.model = model
         frequency = Counter(s for chunk in chunks for s in stems(chunk.search_text))
         total = max(len(chunks), 1)
         self.idf = {term: math.log(1 + total / count) for term, count in frequency.items()}
         self.default_idf = math.log(1 + total)
         self._vectors: dict[tuple[str, int, int], np.ndarray] = {}
 
-    def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:
-        """The k passages with the best sentences, and the scored sentences of those passages."""
-        groups = self._term_groups(query)
-        total_weight = sum(w for _, w in groups) or 1.0
-        wants_number = bool(_NUMBER_QUESTION.search(query.cleaned))
-        wants_date = bool(_DATE_QUESTION.search(query.cleaned))
-        wants_commitment = bool(_PROMISE_QUESTION.search(query.cleaned))
-        defined = _defined_terms(query.cleaned) if _DEFINITION_QUESTION.search(query.cleaned) else []
-        years = set(_YEAR.findall(query.cleaned))
-        asks_about_questions = bool(_ASKS_ABOUT_QUESTIONS.search(query.cleaned))
-        rough = []
-        for i, passage in enumerate(candidates):
-            text = passage.chunk.text
-            context = stems(passage.chunk.context)
-            passage_years = set(_YEAR.findall(passage.chunk.search_text))
-            for span in split_sentences(text):
-                if not answers_something(text, span.start, span.end):
-                    continue
-                sentence = text[span.start : span.end]
-                words = stems(sentence) | context
-                lexical = sum(w for group, w in groups if group & words) / total_weight
-                adjust = 0.0
-                if wants_number:
-                    adjust += ANSWER_TYPE_BONUS if _HAS_NUMBER.search(sentence) else -ANSWER_TYPE_PENALTY
-                if wants_date:
-                    adjust += ANSWER_TYPE_BONUS if _HAS_DATE.search(sentence) else -ANSWER_TYPE_PENALTY
-                if any(d.search(sentence) for d in defined):
-                    adjust += 2 * ANSWER_TYPE_BONUS
-                if wants_commitment and _HAS_COMMITMENT.search(sentence):
-                    adjust += ANSWER_TYPE_BONUS
-                if years - passage_years:  # the question's year is nowhere near
-                    adjust -= MISSING_YEAR_PENALTY
-                elif years - set(_YEAR.findall(sentence)):  # in the passage, but not in this sentence
-                    adjust -= MISSING_YEAR_PENALTY / 3
-                if sentence.endswith("?") and not asks_about_questions:
-                    adjust -= QUESTION_SENTENCE_PENALTY
-                adjust -= LONG_SENTENCE_PENALTY * max(0, len(sentence.split()) - LONG_SENTENCE_WORDS)
-                prior = LEXICAL_WEIGHT * lexical + PASSAGE_WEIGHT * passage.similarity + adjust
-                rough.append((prior, i, span.start, span.end, sentence))
-        rough.sort(key=lambda r: -r[0])
-        shortlist = rough[:SENTENCES_TO_EMBED]
-        vectors = self._embed([(candidates[i].chunk.id, a, b, s) for _, i, a, b, s in shortlist])
-        scored = sorted(
-            (
-                (prior + SEMANTIC_WEIGHT * float(vector @ query_vector), i, a, b, vector)
-                for (prior, i, a, b, _), vector in zip(shortlist, vectors)
-            ),
-            key=lambda r: -r[0],
+    def profile(self, query: Query) -> QuestionProfile:
+        """What the question asks for."""
+        text = query.cleaned
+        return QuestionProfile(
+            groups=self._term_groups(query), wants_number=bool(_NUMBER_QUESTION.search(text)),
+            wants_date=bool(_DATE_QUESTION.search(text)), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
+            defined=_defined_terms(text) if _DEFINITION_QUESTION.search(text) else [],
+            years=set(_YEAR.findall(text)), asks_about_questions=bool(_ASKS_ABOUT_QUESTIONS.search(text)),
         )
+
+    def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:
+        """The k passages with the best units, and the scored units of those passages (best first)."""
+        profile = self.profile(query)
+        rough = self.candidate_units(profile, candidates)
+        rough.sort(key=lambda r: -float(self.model.logit(r[0])))  # without meaning yet: that needs the vectors
+        shortlist = rough[:SENTENCES_TO_EMBED]
+        vectors = self.unit_vectors([(candidates[i].chunk.id, a, b, text) for _, i, a, b, text in shortlist])
+        scored = []
+        for (features, i, a, b, _), vector in zip(shortlist, vectors):
+            features[0] = float(vector @ query_vector)
+            scored.append((float(self.model.probability(features)), i, a, b, vector))
+        scored.sort(key=lambda r: -r[0])
         best_by_passage: dict[int, float] = {}
         for score, i, *_ in scored:
             best_by_passage.setdefault(i, score)
         order = sorted(range(len(candidates)), key=lambda i: (-best_by_passage.get(i, -1.0), i))[:k]
         new_index = {old: new for new, old in enumerate(order)}
         sentences = [ScoredSentence(new_index[i], a, b, score, vector) for score, i, a, b, vector in scored if i in new_index]
-        return Reranked([candidates[i] for i in order], sentences)
+        kept = [candidates[i] for i in order]
+        return Reranked(kept, sentences, *self._coverage(profile, kept))
+
+    def _coverage(self, profile: QuestionProfile, passages: list[Passage]) -> tuple[float, bool]:
+        """How much of the question's weighted vocabulary the passages contain, and whether its rarest word is there:
+        evidence the refusal decision weighs (a near-miss question talks about the topic but names something the
+        documents never mention)."""
+        words = set().union(*(stems(p.chunk.search_text) for p in passages)) if passages else set()
+        found = [w for group, w in profile.groups if group & words]
+        rarest = max(profile.groups, key=lambda g: g[1], default=(set(), 0.0))[0]
+        return sum(found) / profile.total_weight, bool(rarest & words)
+
+    def candidate_units(self, profile: QuestionProfile, candidates: list[Passage]) -> list[tuple]:
+        """(features, passage index, start, end, text) for every unit of the candidate passages that could answer."""
+        rough = []
+        for i, passage in enumerate(candidates):
+            text = passage.chunk.text
+            context = stems(passage.chunk.context)
+            passage_years = set(_YEAR.findall(passage.chunk.search_text))
+            for unit in answer_units(text):
+                if not answers_something(text, unit.start, unit.end):
+                    continue
+                sentence = text[unit.start : unit.end]
+                words = stems(sentence) | context | stems(unit.responds_to)
+                features = unit_features(profile, sentence, words, passage, passage_years, unit)
+                rough.append((features, i, unit.start, unit.end, sentence))
+        return rough
 
     def _term_groups(self, query: Query) -> list[tuple[set[str], float]]:
         """Each question term with its acronym expansions (any one matching counts), weighted by rarity."""
@@ -188,7 +243,7 @@ class SentenceReranker:
             groups.append((group, max(self.idf.get(_stem(word), self.default_idf), 0.1)))
         return groups
 
-    def _embed(self, items: list[tuple[str, int, int, str]]) -> list[np.ndarray]:
+    def unit_vectors(self, items: list[tuple[str, int, int, str]]) -> list[np.ndarray]:
         """Sentence vectors, cached per (chunk, span) for the life of the process."""
         missing = [item for item in items if item[:3] not in self._vectors]
         if missing:

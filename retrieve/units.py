@@ -1,0 +1,82 @@
+"""Answer units: the pieces of a passage an answer may quote, following the document's own structure.
+
+Usually a unit is a sentence. Two structures make a larger or a different unit:
+- a lead-in that introduces a list ("The priorities are:", "four significant weaknesses remained:") together with
+  the list items that follow it, so an answer never stops at the colon;
+- a question in a questions-and-answers document (an AGM paper, "Response:" blocks): the question itself is not
+  an answer, and the response that follows inherits its words, so it can be found by the question it answers.
+Every unit is a span of the passage text, so a quote taken from it is verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from sendbot.core.text import BULLET_LINE, NUMBERED_LINE, split_sentences
+
+UnitKind = Literal["sentence", "list", "question"]
+MAX_LIST_ITEMS = 6
+MAX_LIST_WORDS = 90
+_ITEM = re.compile(rf"{BULLET_LINE.pattern}|{NUMBERED_LINE.pattern}|^[\u2022\u00b7\u25aa\u25cf\u2013]\s?\S")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable span of a passage: its offsets, its kind, and the question it responds to ("" if none)."""
+
+    start: int
+    end: int
+    kind: UnitKind
+    responds_to: str = ""
+
+
+def answer_units(text: str) -> list[Unit]:
+    """The units of a passage, in order: its sentences (questions marked), plus lead-in-and-list spans."""
+    units: list[Unit] = []
+    lines = _lines(text)
+    asked = ""
+    for index, (start, end) in enumerate(lines):
+        line = text[start:end]
+        if _is_question_line(line):
+            asked = line
+            units.extend(Unit(start + s.start, start + s.end, "question") for s in split_sentences(line))
+            continue
+        units.extend(Unit(start + s.start, start + s.end, "sentence", asked) for s in split_sentences(line))
+        if line.endswith(":"):
+            listed = _list_after(text, lines[index + 1 :])
+            if listed:
+                units.append(Unit(start, listed, "list", asked))
+    return units
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    spans, offset = [], 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lead = len(line) - len(line.lstrip())
+            spans.append((offset + lead, offset + lead + len(stripped)))
+        offset += len(line) + 1
+    return spans
+
+
+def _is_question_line(line: str) -> bool:
+    """A line that asks rather than tells: it ends with a question mark, or most of its sentences do."""
+    if line.endswith("?"):
+        return True
+    sentences = [line[s.start : s.end] for s in split_sentences(line)]
+    return len(sentences) > 1 and sum(s.endswith("?") for s in sentences) > len(sentences) / 2
+
+
+def _list_after(text: str, following: list[tuple[int, int]]) -> int:
+    """Where the list items right after a lead-in end (0 when no item follows), within the unit's size limits."""
+    end, words = 0, 0
+    for count, (start, stop) in enumerate(following):
+        item = text[start:stop]
+        words += len(item.split())
+        if not _ITEM.match(item) or count == MAX_LIST_ITEMS or (end and words > MAX_LIST_WORDS):
+            break
+        end = stop
+    return end
