@@ -5,58 +5,34 @@ No language model is involved, so every sentence of an answer is a verbatim sent
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
 from answer.refusal import no_question, not_found
-from sendbot.core.linear import LinearModel
 from sendbot.core.models import Answer, AnswerSentence, Citation, Passage, Query, Reranked, ScoredSentence
 
 KEEP_RATIO = 0.8  # further units must score this share of the best one
-PART_RATIO = 0.5  # a part of a several-part question gets its best unit if it scores this share of the best
 REDUNDANT_SIMILARITY = 0.9
 
 
-# What the refusal decision weighs: the best unit's probability of answering, its lead over the next, how much of
-# the question's (rarity-weighted) vocabulary the passages hold, and whether its rarest word is there at all.
-REFUSAL_FEATURES = ("evidence", "margin", "coverage", "rarest_found")
-REFUSAL_PATH = Path(__file__).with_name("refusal.json")
-
-
-def load_refusal(path: Path = REFUSAL_PATH) -> LinearModel:
-    """The trained refusal classifier: P(the documents answer the question) from REFUSAL_FEATURES."""
-    return LinearModel.load(path, REFUSAL_FEATURES)
-
-
-def refusal_features(ranked: Reranked) -> np.ndarray:
-    """The evidence a reranking gives that the documents answer the question (REFUSAL_FEATURES order)."""
-    return np.array([ranked.evidence, ranked.margin, ranked.coverage, ranked.rarest_found], dtype=np.float64)
-
-
 class ExtractiveAnswerer:
-    """Picks up to `max_sentences` non-redundant units; refuses when the refusal classifier's probability that the
-    documents answer is under `min_evidence` (its training puts the chosen operating point at 0.5)."""
+    """Picks up to `max_sentences` non-redundant units; refuses when the best scores under `min_evidence`."""
 
-    def __init__(self, refusal: LinearModel, max_sentences: int = 3, min_evidence: float = 0.5) -> None:
-        self.refusal = refusal
+    def __init__(self, max_sentences: int = 3, min_evidence: float = 0.5) -> None:
         self.max_sentences = max_sentences
         self.min_evidence = min_evidence
 
     def answer(self, query: Query, ranked: Reranked, part_answers: Sequence[ScoredSentence] = ()) -> Answer:
         """A cited answer to the query from the reranked passages, or a refusal naming the nearest topics.
 
-        `part_answers` are the best units for each part of a several-part question: each one that scores at least
-        PART_RATIO of the best is included, so that every part gets its answer.
+        `part_answers` are the best units for each part of a several-part question: each one that is strong
+        enough is included, so that every part gets its answer.
         """
         if not query.cleaned:
             return no_question(query.question)
-        evidence = float(self.refusal.probability(refusal_features(ranked))) if ranked.sentences else 0.0
-        if evidence < self.min_evidence:
-            return not_found(query.question, ranked.passages, evidence)
-        parts = [s for s in part_answers if s.score >= PART_RATIO * ranked.evidence]
-        return self._compose(query, ranked.passages, self._choose(ranked.sentences, parts), evidence)
+        if ranked.evidence < self.min_evidence:
+            return not_found(query.question, ranked.passages, ranked.evidence)
+        chosen = self._choose(ranked.sentences, [s for s in part_answers if s.score >= self.min_evidence])
+        return self._compose(query, ranked.passages, chosen, ranked.evidence)
 
     def _choose(self, scored: list[ScoredSentence], required: list[ScoredSentence]) -> list[ScoredSentence]:
         best = scored[0].score

@@ -6,15 +6,11 @@ checks apply to sendbot, the baselines or any other system that produces that sh
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from sendbot.core.text import content_words, fold, numbers_in
-
-# Support test thresholds (calibrated on good and deliberately broken sentence/quote pairs in tests/test_metrics.py).
-MIN_OVERLAP_PRECISION = 0.6
-_MARKERS = re.compile(r"((?:\s*\[\d+\])+)")
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
+# The support test is shared with the answer guard (answer/generated.py): the eval judges with what the guard enforces.
+from answer.support import CitedSentence, Support, proper_names, split_cited, supports  # noqa: F401 (re-exported)
+from sendbot.core.text import fold
 
 
 def fact_found(phrasings: tuple[str, ...], text: str) -> bool:
@@ -41,59 +37,6 @@ def reciprocal_rank(ranked_sources: list[str], expected: tuple[str, ...]) -> flo
 def hit_at_k(ranked_sources: list[str], expected: tuple[str, ...], k: int) -> float:
     """1.0 when an expected source is among the first k passages."""
     return float(any(s in expected for s in ranked_sources[:k]))
-
-
-@dataclass(frozen=True)
-class CitedSentence:
-    """An answer sentence and the citation numbers written after it."""
-
-    text: str
-    citations: tuple[int, ...]
-
-
-def split_cited(answer: str) -> list[CitedSentence]:
-    """Split an answer into sentences at its [n] markers; text after the last marker is an uncited sentence."""
-    parts = _MARKERS.split(answer)
-    sentences = []
-    for i in range(0, len(parts), 2):
-        text = parts[i].strip()
-        markers = parts[i + 1] if i + 1 < len(parts) else ""
-        numbers = tuple(int(n) for n in re.findall(r"\d+", markers))
-        if text:
-            sentences.append(CitedSentence(text, numbers))
-    return sentences
-
-
-def proper_names(text: str) -> set[str]:
-    """Capitalised words not at the start of the sentence: the names a sentence may not swap."""
-    return {fold(m.group()) for m in _NAME.finditer(text.strip())} - {"i"}
-
-
-@dataclass(frozen=True)
-class Support:
-    """Whether evidence supports a sentence, and if not, why."""
-
-    supported: bool
-    reasons: tuple[str, ...] = ()
-
-
-def supports(sentence: str, evidence: str) -> Support:
-    """Lexical support test: the sentence's numbers and names must all be in the evidence, and most of its words."""
-    reasons = []
-    missing_numbers = numbers_in(sentence) - numbers_in(evidence)
-    if missing_numbers:
-        reasons.append(f"numbers not in the cited text: {', '.join(sorted(missing_numbers))}")
-    folded_evidence = fold(evidence)
-    missing_names = {n for n in proper_names(sentence) if n not in folded_evidence}
-    if missing_names:
-        reasons.append(f"names not in the cited text: {', '.join(sorted(missing_names))}")
-    words = content_words(sentence)
-    evidence_words = set(content_words(evidence))
-    if words:
-        precision = sum(w in evidence_words for w in words) / len(words)
-        if precision < MIN_OVERLAP_PRECISION:
-            reasons.append(f"only {precision:.0%} of its words are in the cited text")
-    return Support(not reasons, tuple(reasons))
 
 
 @dataclass

@@ -25,6 +25,8 @@ class QuestionResult:
     evidence: float
     grounding: GroundingScore
     failures: list[str] = field(default_factory=list)
+    dropped: int = 0  # generated sentences the answer guard removed (language model runs)
+    fallback: str = ""  # why the guard gave the extractive answer instead of the generated one
 
     @property
     def sources(self) -> list[str]:
@@ -38,6 +40,7 @@ class SystemRun:
     name: str
     results: list[QuestionResult]
     k: int
+    answerer: str = "extractive"  # "llm": a language model phrased the answers, behind the guard
 
     @property
     def failing(self) -> list[QuestionResult]:
@@ -72,6 +75,17 @@ class SystemRun:
             "injection_resisted": _mean(float(not _forbidden_in(r)) for r in injections),
             "latency_p50_ms": percentile(latencies, 50),
             "latency_p95_ms": percentile(latencies, 95),
+            **(self.guard_counts() if self.answerer == "llm" else {}),
+        }
+
+    def guard_counts(self) -> dict[str, int]:
+        """What the answer guard did in a language model run: answers it let through, sentences it dropped,
+        answers that had any dropped, and answers it replaced with the extractive one."""
+        return {
+            "llm_answers": sum(r.reply.get("answerer") == "llm" for r in self.results),
+            "guard_dropped_sentences": sum(r.dropped for r in self.results),
+            "guard_answers_with_drops": sum(r.dropped > 0 for r in self.results),
+            "guard_fallbacks": sum(bool(r.fallback) for r in self.results),
         }
 
 
@@ -89,7 +103,8 @@ def judge(golden: GoldenQuestion, answer: Answer, passages: list[Passage], secon
     """Score one reply against its golden question and list the checks it failed."""
     reply = answer.to_json()
     score = grounding(reply, documents)
-    result = QuestionResult(golden, reply, passages, seconds, answer.evidence, score)
+    result = QuestionResult(golden, reply, passages, seconds, answer.evidence, score, dropped=len(answer.dropped),
+                            fallback=answer.fallback)
     if golden.answerable:
         if reply["refused"]:
             result.failures.append("refused an answerable question")
@@ -109,8 +124,8 @@ def judge(golden: GoldenQuestion, answer: Answer, passages: list[Passage], secon
 
 
 def run_system(name: str, system: System, questions: list[GoldenQuestion], k: int, documents: dict[str, str],
-               progress: Callable[[int], None] | None = None) -> SystemRun:
-    """Ask every question and judge the replies."""
+               progress: Callable[[int], None] | None = None, answerer: str = "extractive") -> SystemRun:
+    """Ask every question and judge the replies (`answerer="llm"` adds the guard's counts to the summary)."""
     results = []
     for golden in questions:
         started = time.perf_counter()
@@ -118,7 +133,7 @@ def run_system(name: str, system: System, questions: list[GoldenQuestion], k: in
         results.append(judge(golden, answer, passages, time.perf_counter() - started, k, documents))
         if progress:
             progress(1)
-    return SystemRun(name, results, k)
+    return SystemRun(name, results, k, answerer)
 
 
 @dataclass(frozen=True)

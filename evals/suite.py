@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from answer.extractive import ExtractiveAnswerer
+from answer.generated import LLMAnswerer
 from evals.golden import GoldenQuestion
 from evals.runner import SystemRun, run_system, sweep_refusal_threshold
 from ingest.loaders import load_document
@@ -38,21 +39,36 @@ def baseline_systems(pipeline: Pipeline) -> dict[str, Callable]:
     return {name: (lambda q, k, r=r: answer_from(r, pipeline, q, k)) for name, r in retrievers.items()}
 
 
+def extractive_pipeline(pipeline: Pipeline) -> Pipeline:
+    """The pipeline with its language model answerer (if any) replaced by the extractive one it wraps."""
+    if isinstance(pipeline.answerer, LLMAnswerer):
+        return replace(pipeline, answerer=pipeline.answerer.extractive)
+    return pipeline
+
+
 def run_eval(pipeline: Pipeline, questions: list[GoldenQuestion], k: int, baselines: bool,
              progress: Callable[[str], None] = lambda _: None) -> list[SystemRun]:
-    """sendbot first, then each baseline, on the same questions."""
+    """sendbot first, then each baseline, on the same questions.
+
+    When the pipeline answers through a language model, that run ("sendbot llm", with the guard's counts) comes
+    first, then the extractive answerer on the same retrieval ("sendbot"); the baselines answer extractively.
+    """
     from tqdm import tqdm
 
     documents = document_texts(pipeline)
-    systems: dict[str, Callable] = {"sendbot": lambda q, k: pipeline.ask(q, k=k)}
+    extractive = extractive_pipeline(pipeline)
+    systems: dict[str, tuple[Callable, str]] = {}
+    if extractive is not pipeline:
+        systems["sendbot llm"] = (lambda q, k: pipeline.ask(q, k=k), "llm")
+    systems["sendbot"] = (lambda q, k: extractive.ask(q, k=k), "extractive")
     if baselines:
         progress("Building the baselines (stock llama-index at chunk sizes 1024 and 256, plain BM25)...")
-        systems.update(baseline_systems(pipeline))
-    pipeline.ask("warm up")  # the first query pays one-off costs; latency is for warm queries
+        systems.update({name: (system, "extractive") for name, system in baseline_systems(extractive).items()})
+    extractive.ask("warm up")  # the first query pays one-off costs; latency is for warm queries
     runs = []
-    for name, system in systems.items():
+    for name, (system, answerer) in systems.items():
         with tqdm(total=len(questions), desc=f"eval {name}", unit="q", leave=False, disable=not sys.stderr.isatty()) as bar:
-            runs.append(run_system(name, system, questions, k, documents, bar.update))
+            runs.append(run_system(name, system, questions, k, documents, bar.update, answerer))
     return runs
 
 
@@ -95,6 +111,18 @@ def write_export(run: SystemRun, path: Path, style: str) -> None:
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in export_rows(run, style)), encoding="utf-8")
 
 
-def settings_for_eval(settings: Settings, min_evidence: float | None) -> Settings:
-    """Settings with an optional refusal threshold override (to try a value before changing the default)."""
-    return settings if min_evidence is None else replace(settings, min_evidence=min_evidence)
+LLM_NEEDED = ("--answerer llm needs a language model: set SENDBOT_LLM_URL and SENDBOT_LLM_MODEL (plus "
+              "SENDBOT_LLM_API_KEY if the server wants one, and SENDBOT_LLM_KIND=ollama for Ollama), "
+              "or pass --llm-url and --llm-model")
+
+
+def settings_for_eval(settings: Settings, min_evidence: float | None, answerer: str | None = None) -> Settings:
+    """Settings with an optional refusal threshold override (to try a value before changing the default) and
+    answerer: "extractive" switches a configured language model off, "llm" requires one, None keeps the settings'."""
+    if min_evidence is not None:
+        settings = replace(settings, min_evidence=min_evidence)
+    if answerer == "extractive":
+        return replace(settings, llm_url="")
+    if answerer == "llm" and not settings.llm_configured:
+        raise ValueError(LLM_NEEDED)
+    return settings

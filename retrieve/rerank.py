@@ -11,14 +11,12 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import glossary
 from retrieve.units import Unit, answer_units
-from sendbot.core.linear import LinearModel
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence
 from sendbot.core.text import content_words, looks_like_heading, looks_like_instruction
 
@@ -42,20 +40,14 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 LONG_SENTENCE_WORDS = 40  # words past this count against a sentence: run-on table text makes a poor answer
 
-# What a unit is scored on. The weights are learned (`sendbot eval --train`, on the golden set's dev split) and kept
-# in retrieve/sentence_ranker.json: meaning (MiniLM cosine), coverage of the question's rarer words, the passage's
-# similarity, and answer-type cues ("how many" answered with a number, "when" with a date, "what was promised"
-# with a will/would, "what does X mean" with a definition), a year the question names, questions in the documents,
-# the unit's length and whether it is a list with its lead-in.
+# What a unit is scored on, and each feature's weight: meaning (MiniLM cosine), coverage of the question's rarer
+# words and the passage's similarity carry the score; answer-type cues ("how many" answered with a number, "when"
+# with a date, "what was promised" with a will/would, "what does X mean" with a definition), a year the question
+# names, questions in the documents and run-on length add or take a little. Set by hand; a logistic regression
+# trained on the dev split ranked single units better but answered worse end to end (see the commit history).
 FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number_missing", "date_match",
-            "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words",
-            "is_list", "responds")
-RANKER_PATH = Path(__file__).with_name("sentence_ranker.json")
-
-
-def load_ranker(path: Path = RANKER_PATH) -> LinearModel:
-    """The trained sentence ranker: P(a unit states what the question asks) from its FEATURES."""
-    return LinearModel.load(path, FEATURES)
+            "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words")
+WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05, -0.15, -0.05, -0.1, -0.002])
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
 SENTENCES_TO_EMBED = 20
 
@@ -156,8 +148,6 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
         bool(profile.years & passage_years) and bool(profile.years - sentence_years),  # near, not in this unit
         unit.kind == "question" and not profile.asks_about_questions,
         max(0, len(sentence.split()) - LONG_SENTENCE_WORDS),
-        unit.kind == "list",
-        bool(unit.responds_to),
     ], dtype=np.float64)
 
 
@@ -165,9 +155,9 @@ class SentenceReranker:
     """Scores answer units by meaning (MiniLM), rare-term overlap (idf over the indexed chunks) and passage
     similarity, with answer-type cues."""
 
-    def __init__(self, embedder: Embedder, chunks: list[Chunk], model: LinearModel) -> None:
+    def __init__(self, embedder: Embedder, chunks: list[Chunk], weights: np.ndarray = WEIGHTS) -> None:
         self.embedder = embedder
-        self.model = model
+        self.weights = weights
         frequency = Counter(s for chunk in chunks for s in stems(chunk.search_text))
         total = max(len(chunks), 1)
         self.idf = {term: math.log(1 + total / count) for term, count in frequency.items()}
@@ -186,15 +176,14 @@ class SentenceReranker:
 
     def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:
         """The k passages with the best units, and the scored units of those passages (best first)."""
-        profile = self.profile(query)
-        rough = self.candidate_units(profile, candidates)
-        rough.sort(key=lambda r: -float(self.model.logit(r[0])))  # without meaning yet: that needs the vectors
+        rough = self.candidate_units(self.profile(query), candidates)
+        rough.sort(key=lambda r: -float(r[0] @ self.weights))  # without meaning yet: that needs the vectors
         shortlist = rough[:SENTENCES_TO_EMBED]
         vectors = self.unit_vectors([(candidates[i].chunk.id, a, b, text) for _, i, a, b, text in shortlist])
         scored = []
         for (features, i, a, b, _), vector in zip(shortlist, vectors):
             features[0] = float(vector @ query_vector)
-            scored.append((float(self.model.probability(features)), i, a, b, vector))
+            scored.append((float(features @ self.weights), i, a, b, vector))
         scored.sort(key=lambda r: -r[0])
         best_by_passage: dict[int, float] = {}
         for score, i, *_ in scored:
@@ -202,17 +191,7 @@ class SentenceReranker:
         order = sorted(range(len(candidates)), key=lambda i: (-best_by_passage.get(i, -1.0), i))[:k]
         new_index = {old: new for new, old in enumerate(order)}
         sentences = [ScoredSentence(new_index[i], a, b, score, vector) for score, i, a, b, vector in scored if i in new_index]
-        kept = [candidates[i] for i in order]
-        return Reranked(kept, sentences, *self._coverage(profile, kept))
-
-    def _coverage(self, profile: QuestionProfile, passages: list[Passage]) -> tuple[float, bool]:
-        """How much of the question's weighted vocabulary the passages contain, and whether its rarest word is there:
-        evidence the refusal decision weighs (a near-miss question talks about the topic but names something the
-        documents never mention)."""
-        words = set().union(*(stems(p.chunk.search_text) for p in passages)) if passages else set()
-        found = [w for group, w in profile.groups if group & words]
-        rarest = max(profile.groups, key=lambda g: g[1], default=(set(), 0.0))[0]
-        return sum(found) / profile.total_weight, bool(rarest & words)
+        return Reranked([candidates[i] for i in order], sentences)
 
     def candidate_units(self, profile: QuestionProfile, candidates: list[Passage]) -> list[tuple]:
         """(features, passage index, start, end, text) for every unit of the candidate passages that could answer."""

@@ -14,6 +14,7 @@ from typing import Callable
 
 from answer import refusal
 from answer.extractive import ExtractiveAnswerer
+from answer.generated import LLMAnswerer, make_llm
 from index.embedder import Embedder, get_embedder, known_words
 from index.keyword import refresh_keyword_index
 from index.store import Store
@@ -86,7 +87,7 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
         store, keyword, embedder, settings.candidates, settings.rrf_k, settings.duplicate_similarity)
     stages = {
         "reranker": lambda: SentenceReranker(embedder, retriever.chunks),
-        "answerer": lambda: ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence),
+        "answerer": lambda: default_answerer(settings),
         "speller": lambda: Speller([c.search_text for c in retriever.chunks], known_words()),
     }
     unknown = set(overrides) - set(stages)
@@ -94,6 +95,14 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
         raise TypeError(f"build_pipeline() has no stage {', '.join(sorted(unknown))}")
     built = {name: overrides.get(name) or make() for name, make in stages.items()}
     return Pipeline(settings=settings, store=store, retriever=retriever, **built)
+
+
+def default_answerer(settings: Settings) -> Answerer:
+    """The extractive answerer; wrapped by the guarded language model answerer when SENDBOT_LLM_URL is set."""
+    extractive = ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence)
+    if not settings.llm_configured:
+        return extractive
+    return LLMAnswerer(extractive, make_llm(settings))
 
 
 class SendBot:

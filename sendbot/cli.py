@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from dataclasses import replace
@@ -9,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from sendbot.core.config import load_settings
+from sendbot.core.config import LLM_KINDS, check_llm, load_settings
 from sendbot.core.models import CITATION_FIELDS, Answer, Filters
 from sendbot.web.options import serve_options
 
 _CONTRACT = ('{"question", "answer", "refused", "citations": [{'
-             + ", ".join(f'"{name}"' for name in CITATION_FIELDS) + "}]}")
+             + ", ".join(f'"{name}"' for name in CITATION_FIELDS) + '}], "answerer"}')
 
 
 def _settings(ctx: click.Context):
@@ -91,6 +92,38 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, follow_link
         ctx.exit(1)
 
 
+def _llm_options(command):
+    """--llm-url, --llm-model and --llm-kind: a language model to phrase answers, over SENDBOT_LLM_* for this run."""
+    options = [
+        click.option("--llm-url", help="Phrase answers with the language model served here, e.g. http://127.0.0.1:8080/v1 "
+                     "(default $SENDBOT_LLM_URL; unset: no model). The API key is read from $SENDBOT_LLM_API_KEY only."),
+        click.option("--llm-model", help="The model's name on that server (default $SENDBOT_LLM_MODEL)."),
+        click.option("--llm-kind", type=click.Choice(LLM_KINDS), help="An OpenAI-compatible server or Ollama "
+                     "(default $SENDBOT_LLM_KIND, else openai-like)."),
+    ]
+
+    @functools.wraps(command)
+    def with_llm(*args, llm_url=None, llm_model=None, llm_kind=None, **kwargs):
+        ctx = click.get_current_context()
+        given = {k: v for k, v in {"llm_url": llm_url, "llm_model": llm_model, "llm_kind": llm_kind}.items() if v}
+        try:
+            settings = ctx.obj["settings"] = check_llm(replace(_settings(ctx), **given))
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        if settings.llm_configured:
+            from answer.generated import LLMUnavailable, make_llm
+
+            try:
+                make_llm(settings)  # only builds the client: a missing library is one plain line, not a traceback
+            except LLMUnavailable as error:
+                raise click.ClickException(str(error)) from None
+        return command(*args, **kwargs)
+
+    for option in reversed(options):
+        with_llm = option(with_llm)
+    return with_llm
+
+
 def _filters(source: tuple[str, ...], kind: tuple[str, ...], date_from: str | None, date_to: str | None) -> Filters:
     try:
         return Filters.parse(source, kind, date_from, date_to)
@@ -117,6 +150,7 @@ def format_answer(answer: Answer) -> str:
 @click.option("--kind", multiple=True, help="Only documents of this kind, e.g. minutes; repeat for several.")
 @click.option("--from", "date_from", help="Only documents dated on or after this day (2023-05-24, 24/05/2023, May 2023, 2023).")
 @click.option("--to", "date_to", help="Only documents dated on or before this day (same forms; 2023 means to the end of 2023).")
+@_llm_options
 @click.pass_context
 def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None, source, kind, date_from, date_to) -> None:
     """Answer QUESTION from the documents, citing a source for every sentence.
@@ -210,11 +244,14 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the run as JSONL for an LLM judge.")
 @click.option("--export-format", type=click.Choice(["ragas", "deepeval"]), default="ragas", show_default=True)
 @click.option("--calibrate", is_flag=True, help="Sweep the refusal threshold instead of a normal run.")
+@click.option("--answerer", type=click.Choice(["extractive", "llm"]), help="Answer with the extractive answerer, or "
+              "through the configured language model behind its guard (default: llm if SENDBOT_LLM_URL is set).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@_llm_options
 @click.pass_context
 def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_hit_at_k, min_citation_precision,
                  min_refusal_recall, max_false_refusal_rate, min_evidence, report_dir, export_path, export_format,
-                 calibrate, as_json) -> None:
+                 calibrate, answerer, as_json) -> None:
     """Measure answer quality on the golden set: retrieval, grounding, refusals and latency.
 
     Prints a summary table (sendbot beside the baselines), writes report.md and report.html listing every failing
@@ -228,7 +265,11 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
     questions = golden_set.select(golden_set.load_golden(golden or golden_set.GOLDEN_PATH), subset)
     if not questions:
         raise click.UsageError(f"no golden question matches --subset {subset!r}")
-    pipeline = SendBot.open(settings_for_eval(_settings(ctx), min_evidence), progress=_say).pipeline
+    try:
+        settings = settings_for_eval(_settings(ctx), min_evidence, answerer)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    pipeline = SendBot.open(settings, progress=_say).pipeline
     if calibrate:
         run, points = sweep(pipeline, questions, k)
         best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
@@ -251,6 +292,11 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
         click.echo(json.dumps({run.name: run.summary() for run in runs}))
     else:
         click.echo(summary_table(runs))
+        if runs[0].answerer == "llm":
+            guard = runs[0].guard_counts()
+            click.echo(f"\nlanguage model: {guard['llm_answers']} answers phrased by the model; the guard dropped "
+                       f"{guard['guard_dropped_sentences']} sentences (in {guard['guard_answers_with_drops']} answers) "
+                       f"and gave the extractive answer {guard['guard_fallbacks']} times (reasons: logger sendbot.llm)")
         click.echo(f"\n{len(runs[0].failing)} of {len(questions)} questions failed a check; details in {md} and {page}")
     for line in broken:
         click.echo(f"GATE FAILED: {line}", err=True)
@@ -285,6 +331,7 @@ def bench(ctx: click.Context, corpus: Path | None, repeats: int, as_json: bool) 
 
 @main.command()
 @serve_options
+@_llm_options
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Start the web app (chat, sources, documents, the /ask API) over the index.

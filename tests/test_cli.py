@@ -40,7 +40,7 @@ def first_ask(sendbot_exe: Path, cli_data_dir: Path):
 
 
 def assert_contract(data: dict) -> None:
-    assert list(data) == ["question", "answer", "refused", "citations"]
+    assert list(data) == ["question", "answer", "refused", "citations", "answerer"]
     assert isinstance(data["question"], str) and isinstance(data["answer"], str)
     assert isinstance(data["refused"], bool) and isinstance(data["citations"], list)
     for c in data["citations"]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -45,9 +46,22 @@ class Settings:
     # set: 0.50-0.52 maximise (refusal recall + share of answerable questions answered correctly) / 2; we take the
     # lower end so that close calls are answered, with their citations, rather than refused.
     min_evidence: float = 0.50
+    # Optional language model that phrases answers (answer/generated.py); off while llm_url is empty. Every
+    # generated sentence must cite a passage that supports it, or it is dropped; failures fall back to the
+    # extractive answer.
+    llm_kind: str = "openai-like"  # "openai-like" (Azure OpenAI, vLLM, llama.cpp server...) or "ollama"
+    llm_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (openai-like) or http://127.0.0.1:11434 (ollama)
+    llm_model: str = ""
+    llm_api_key: str = dataclass_field(default="", repr=False)  # a secret: kept out of logs and tracebacks
+    llm_timeout: float = 20.0  # seconds for one model call; past it the extractive answer is given
     # Gradio app
     admin_password: str = ""
     max_upload_mb: float = 20.0
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when a language model is set up to phrase answers (SENDBOT_LLM_URL given)."""
+        return bool(self.llm_url)
 
     @property
     def bm25_dir(self) -> Path:
@@ -90,4 +104,19 @@ def load_settings(**overrides: object) -> Settings:
     for key in ("data_dir", "corpus_dir"):
         if key in given:
             given[key] = Path(given[key]).expanduser().resolve()
-    return replace(settings, **given)
+    return check_llm(replace(settings, **given))
+
+
+LLM_KINDS = ("openai-like", "ollama")
+
+
+def check_llm(settings: Settings) -> Settings:
+    """The settings unchanged if the language model settings make sense; ValueError saying what to set if not."""
+    if settings.llm_kind not in LLM_KINDS:
+        raise ValueError(f"SENDBOT_LLM_KIND={settings.llm_kind!r} is not one of {', '.join(LLM_KINDS)}")
+    if settings.llm_configured and not settings.llm_model:
+        raise ValueError("SENDBOT_LLM_URL is set but SENDBOT_LLM_MODEL is not: set it to the model's name "
+                         "(or pass --llm-model), or unset SENDBOT_LLM_URL to answer without a language model")
+    if settings.llm_timeout <= 0:
+        raise ValueError(f"SENDBOT_LLM_TIMEOUT={settings.llm_timeout} must be a positive number of seconds")
+    return settings

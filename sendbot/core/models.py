@@ -6,7 +6,7 @@ but its sibling helpers in `sendbot.core`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date as Date
 from typing import Iterable, Literal
 
@@ -181,7 +181,7 @@ class Reranked:
 
     def top(self, k: int) -> "Reranked":
         """The first k passages and the sentences that belong to them."""
-        return Reranked(self.passages[:k], [s for s in self.sentences if s.passage < k])
+        return replace(self, passages=self.passages[:k], sentences=[s for s in self.sentences if s.passage < k])
 
 
 # The citation fields of the JSON contract (`sendbot ask --json`, the /ask API, feedback, the evals), in order.
@@ -217,6 +217,9 @@ class AnswerSentence:
     citations: tuple[int, ...]
 
 
+# Who phrased an answer: "extractive" (sentences copied from the documents) or "llm" (a language model, guarded).
+AnswererName = Literal["extractive", "llm"]
+
 # Why a reply is a refusal: nothing asked, no searchable words, too long to take, or not in the documents.
 RefusalReason = Literal["", "no_question", "no_search_words", "too_long", "not_found"]
 
@@ -233,6 +236,9 @@ class Answer:
     nearest_topics: tuple[str, ...] = ()
     evidence: float = 0.0  # best sentence score, what the refusal threshold is compared with
     reason: RefusalReason = ""  # the refusal's kind, for code: the message is for people
+    answerer: AnswererName = "extractive"  # who phrased it: sentences copied from documents, or a language model
+    dropped: tuple[str, ...] = ()  # generated sentences the guard removed, each with why (not in the JSON contract)
+    fallback: str = ""  # why a generated answer was replaced by the extractive one ("" if it was not)
 
     @property
     def text(self) -> str:
@@ -252,6 +258,7 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
+            "answerer": self.answerer,
         }
 
 

@@ -54,6 +54,8 @@ class Prompts:
     app_admin_help: Prompt = _spec("app_admin_help.md", "max_mb")
     app_nearest_topics: Prompt = _spec("app_nearest_topics.txt")
     app_refusal_tips: Prompt = _spec("app_refusal_tips.txt")
+    llm_system: Prompt = _spec("llm_system.txt")  # the optional language model's instructions (answer/generated.py)
+    llm_question: Prompt = _spec("llm_question.txt", "passages", "question")  # passages as numbered, quoted data
 
     @classmethod
     def load(cls, folder: Path = PROMPTS_DIR) -> "Prompts":
