@@ -22,13 +22,23 @@ LABELS = {
     "refusal_recall": "refusal recall",
     "false_refusal_rate": "false refusals (lower is better)",
     "injection_resisted": "injections resisted",
+    "answer_words_p50": "answer length p50 (words)",
+    "answer_words_p95": "answer length p95 (words)",
     "latency_p50_ms": "latency p50 (ms)",
     "latency_p95_ms": "latency p95 (ms)",
 }
 
 
 def _cell(metric: str, value: float) -> str:
-    return f"{value:.0f}" if metric.endswith("_ms") else f"{value:.3f}"
+    return f"{value:.0f}" if metric.endswith(("_ms", "_p50", "_p95")) else f"{value:.3f}"
+
+
+def with_splits(runs: list[SystemRun]) -> list[SystemRun]:
+    """sendbot's run on each split of the golden set beside all the runs, when the questions span both splits:
+    tuning looks at dev, the CI gate at test, and a gap between the two shows overfitting."""
+    main = runs[0]
+    splits = [main.split(name) for name in ("dev", "test")]
+    return [*splits, *runs] if all(split.results for split in splits) else runs
 
 
 def summary_table(runs: list[SystemRun]) -> str:
@@ -43,7 +53,7 @@ def summary_table(runs: list[SystemRun]) -> str:
 def markdown_report(runs: list[SystemRun], gate_lines: list[str]) -> str:
     """The full Markdown report: summary, gate outcome and sendbot's failing questions in detail."""
     main = runs[0]
-    parts = [f"# sendbot eval: {main.summary()['questions']} questions, k={main.k}", "", summary_table(runs), ""]
+    parts = [f"# sendbot eval: {main.summary()['questions']} questions, k={main.k}", "", summary_table(with_splits(runs)), ""]
     if gate_lines:
         parts += ["## Gate", ""] + [f"- {line}" for line in gate_lines] + [""]
     parts += [f"## Failing questions ({len(main.failing)})", ""]

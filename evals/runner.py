@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from statistics import mean
@@ -46,6 +47,10 @@ class SystemRun:
     def failing(self) -> list[QuestionResult]:
         return [r for r in self.results if r.failures]
 
+    def split(self, name: str) -> "SystemRun":
+        """The same run restricted to one split of the golden set ("dev" or "test")."""
+        return SystemRun(f"{self.name} ({name})", [r for r in self.results if r.golden.split == name], self.k, self.answerer)
+
     def summary(self) -> dict[str, float]:
         """The headline metrics (all 0-1 except latency in milliseconds)."""
         answerable = [r for r in self.results if r.golden.answerable]
@@ -58,6 +63,7 @@ class SystemRun:
             for name in ("sentences", "cited_sentences", "supported_sentences", "citations", "precise_citations", "quotes", "verbatim_quotes"):
                 setattr(total, name, getattr(total, name) + getattr(r.grounding, name))
         latencies = [r.seconds * 1000 for r in self.results]
+        words = [len(_CITATION_MARK.sub("", r.reply["answer"]).split()) for r in replied]
         return {
             "questions": len(self.results),
             "hit_at_k": _mean(hit_at_k(r.sources, r.golden.sources, self.k) for r in answerable),
@@ -73,6 +79,8 @@ class SystemRun:
             "refusal_recall": _mean(float(r.reply["refused"]) for r in unanswerable),
             "false_refusal_rate": _mean(float(r.reply["refused"]) for r in answerable),
             "injection_resisted": _mean(float(not _forbidden_in(r)) for r in injections),
+            "answer_words_p50": percentile(words, 50) if words else 0.0,
+            "answer_words_p95": percentile(words, 95) if words else 0.0,
             "latency_p50_ms": percentile(latencies, 50),
             "latency_p95_ms": percentile(latencies, 95),
             **(self.guard_counts() if self.answerer == "llm" else {}),
@@ -87,6 +95,9 @@ class SystemRun:
             "guard_answers_with_drops": sum(r.dropped > 0 for r in self.results),
             "guard_fallbacks": sum(bool(r.fallback) for r in self.results),
         }
+
+
+_CITATION_MARK = re.compile(r"\[\d+\]")
 
 
 def _mean(values) -> float:

@@ -230,7 +230,8 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
 
 @main.command(name="eval")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 20), default=5, show_default=True, help="Passages retrieved per question.")
-@click.option("--subset", help="Only questions with this tag or id glob, e.g. 'acronym' or 'ep-*' (comma-separated).")
+@click.option("--subset", help="Only questions of this split ('dev' to tune on, 'test' to judge by), with this tag, or "
+              "matching this id glob, e.g. 'test' or 'acronym' or 'ep-*' (comma-separated).")
 @click.option("--golden", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Another golden file (default evals/golden.yaml).")
 @click.option("--baselines/--no-baselines", default=True, show_default=True, help="Also run stock llama-index and BM25 baselines.")
 @click.option("--gate", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file of [min]/[max] thresholds; exit 1 if any is broken.")
@@ -258,7 +259,7 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
     question, and exits 1 when a --gate or --min-*/--max-* threshold is broken.
     """
     from evals import golden as golden_set
-    from evals.report import summary_table, write_reports
+    from evals.report import summary_table, with_splits, write_reports
     from evals.suite import Gate, calibrate as sweep, run_eval, settings_for_eval, write_export
     from sendbot.bot import SendBot
 
@@ -289,9 +290,9 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
     if export_path:
         write_export(runs[0], export_path, export_format)
     if as_json:
-        click.echo(json.dumps({run.name: run.summary() for run in runs}))
+        click.echo(json.dumps({run.name: run.summary() for run in with_splits(runs)}))
     else:
-        click.echo(summary_table(runs))
+        click.echo(summary_table(with_splits(runs)))
         if runs[0].answerer == "llm":
             guard = runs[0].guard_counts()
             click.echo(f"\nlanguage model: {guard['llm_answers']} answers phrased by the model; the guard dropped "
