@@ -25,7 +25,7 @@ serve: setup
 
 test: setup /usr/bin/chromium
 	$(BIN)/python -m pytest
-	$(BIN)/sendbot eval --gate evals/thresholds.toml
+	$(BIN)/sendbot eval --subset test --no-baselines --gate evals/thresholds.toml
 
 bench: setup
 	$(BIN)/sendbot bench
