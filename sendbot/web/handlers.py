@@ -21,7 +21,7 @@ import gradio as gr
 from ingest.uploads import add_uploads
 from sendbot.core.config import Settings
 from sendbot.core.dates import format_date
-from sendbot.core.models import Answer, Filters
+from sendbot.core.models import CITATION_FIELDS, Answer, Filters
 from sendbot.feedback import FeedbackStore
 from sendbot.web.admin import NOT_SIGNED_IN, SIGNED_IN, SIGNED_OUT, Administration, admin_only
 from sendbot.web.render import (describe_filters, esc, render_answer, render_document_list, render_documents_table,
@@ -135,8 +135,8 @@ class WebHandlers:
         """Answer a question from the SEND documents, citing a source for every sentence.
 
         Optional filters: sources (document file names), kinds (e.g. "minutes"), date_from / date_to
-        (YYYY-MM-DD). Returns the same JSON object as `sendbot ask --json`: {"question", "answer", "refused",
-        "citations": [{"n", "source", "title", "date", "page", "section", "text", "quote", "score"}]}.
+        (2023-05-24, 24/05/2023, May 2023 or 2023). Returns the same JSON object as `sendbot ask --json`:
+        {{"question", "answer", "refused", "citations": [{{{citation_fields}}}], "answerer"}}.
         """
         known = {r.source for r in self.bot.documents()}
         unknown = [s for s in sources or () if s not in known]
@@ -211,3 +211,7 @@ class WebHandlers:
                 Path(record.path).unlink(missing_ok=True)
         message = f"Removed {source}." if removed else f"{source} was not in the list."
         return (message, *self.refresh())
+
+
+# The API page shows this docstring: its citation fields come from the model, so they cannot drift from the contract.
+WebHandlers.ask.__doc__ = WebHandlers.ask.__doc__.format(citation_fields=", ".join(f'"{f}"' for f in CITATION_FIELDS))
