@@ -62,12 +62,10 @@ class HybridRetriever:
             return SearchResult([], vector)
         dense = [cid for cid, _ in self.store.query(vector, self.candidates, chroma_where(filters)) if cid in self.position]
         keyword = self._keyword_ranking(query.expanded, filters)
-        literal = self._keyword_ranking(query.cleaned, filters) if query.expanded != query.cleaned else []
-        fused = reciprocal_rank_fusion([dense, keyword, literal], self.rrf_k)
+        fused = reciprocal_rank_fusion([dense, keyword], self.rrf_k)
         ordered = sorted(fused, key=lambda cid: -fused[cid])
         # Fusion favours passages both searches found; each search's own best few still deserve a look.
-        leaders = [cid for cid in dense[:GUARANTEED_PER_SEARCH] + keyword[:GUARANTEED_PER_SEARCH]
-                   + literal[:GUARANTEED_PER_SEARCH] if cid not in ordered[:k]]
+        leaders = [cid for cid in dense[:GUARANTEED_PER_SEARCH] + keyword[:GUARANTEED_PER_SEARCH] if cid not in ordered[:k]]
         ordered = list(dict.fromkeys(ordered[: max(0, k - len(set(leaders)))] + leaders + ordered))
         similarities = self.vectors[[self.position[cid] for cid in ordered]] @ vector if ordered else np.zeros(0)
         passages: list[Passage] = []
