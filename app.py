@@ -99,6 +99,10 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
     started = time.perf_counter()
     settings = settings or load_settings()
     host, port = resolve_address(host, port)
+    if settings.server_threads:
+        import torch
+
+        torch.set_num_threads(settings.server_threads)
     app = create_app(open_bot(settings), settings)
     shown = "localhost" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}/"

@@ -29,6 +29,12 @@ from sendbot.core.stages import Answerer, QueryCorrector, Reranker, Retriever
 from sendbot.core.text import clean_input, content_words
 
 
+# Searching each part of a several-part question multiplies its cost by the number of parts. One such question at
+# a time may do it; while it does, the others are answered from the whole question, so a crowd of long questions
+# cannot take the processor from everyone else.
+_PART_SEARCHES = threading.BoundedSemaphore(1)
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """The stages that answer a question, over one state of the index."""
@@ -64,13 +70,19 @@ class Pipeline:
         if len(parts) < 2:
             ranked = ranked.top(k)
             return self.answerer.answer(query, ranked), ranked.passages
-        part_rankings = []
-        for part in parts:  # a several-part question: make sure each part gets its own best sentence
-            if time.perf_counter() - started > self.settings.question_seconds:
-                break
-            sub = part_query(query, part)
-            sub_found = self.retriever.search(sub, pool, filters)
-            part_rankings.append(self.reranker.rerank(sub, sub_found.passages, sub_found.query_vector, k))
+        if not _PART_SEARCHES.acquire(blocking=False):  # another several-part question is searching: answer whole
+            ranked = ranked.top(k)
+            return self.answerer.answer(query, ranked), ranked.passages
+        try:
+            part_rankings = []
+            for part in parts:  # a several-part question: make sure each part gets its own best sentence
+                if time.perf_counter() - started > self.settings.question_seconds:
+                    break
+                sub = part_query(query, part)
+                sub_found = self.retriever.search(sub, pool, filters)
+                part_rankings.append(self.reranker.rerank(sub, sub_found.passages, sub_found.query_vector, k))
+        finally:
+            _PART_SEARCHES.release()
         ranked, part_answers = merge_parts(ranked, part_rankings, k)
         return self.answerer.answer(query, ranked, part_answers), ranked.passages
 
