@@ -30,7 +30,6 @@ from sendbot.web.render import (describe_filters, esc, render_answer, render_doc
 if TYPE_CHECKING:
     from sendbot.bot import SendBot
 
-MAX_QUESTION_CHARS = 1000
 ANSWER_FAILED = "Something went wrong while answering. Please try again, or ask in different words."
 
 logger = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ class WebHandlers:
         return [(f"{short_title(r.title, 70)} ({r.source})", r.source) for r in self.bot.documents()]
 
     def _answer(self, question: str, filters: Filters) -> Answer:
-        return self.bot.ask(question[:MAX_QUESTION_CHARS], filters)
+        return self.bot.ask(question, filters)  # one over the length limit is refused, saying why
 
     # -- chat --------------------------------------------------------------------------------------------------------
 

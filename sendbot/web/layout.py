@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from sendbot.core.prompts import prompts
-from sendbot.web.handlers import MAX_QUESTION_CHARS, WebHandlers
+from sendbot.web.handlers import WebHandlers
 from sendbot.web.render import load_examples, render_document_list, render_documents_table
 from sendbot.web.theme import static_text
 
@@ -87,7 +87,7 @@ def build_chat_tab(handlers: WebHandlers) -> ChatTab:
     """The conversation and question box with the optional filters, beside example questions and the about note."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
-            chat, question, ask_button, restart = _build_conversation()
+            chat, question, ask_button, restart = _build_conversation(handlers.settings.max_question_chars)
             with gr.Accordion("Narrow the search (optional)", open=False, elem_id="sb-filters"):
                 gr.Markdown(prompts().app_filters_help.text)
                 source_filter = gr.CheckboxGroup(label="Only these documents", choices=handlers.document_choices())
@@ -105,8 +105,8 @@ def build_chat_tab(handlers: WebHandlers) -> ChatTab:
                    clear_filters, examples, about_documents)
 
 
-def _build_conversation() -> tuple[gr.Chatbot, gr.Textbox, gr.Button, gr.Button]:
-    """The chat, the question box with its Ask button, and Start again."""
+def _build_conversation(max_question_chars: int) -> tuple[gr.Chatbot, gr.Textbox, gr.Button, gr.Button]:
+    """The chat, the question box (as long as a question may be) with its Ask button, and Start again."""
     chat = gr.Chatbot(
         label="Conversation", elem_id="sb-chat", height="65vh", min_height=360, layout="panel", autoscroll=False,
         latex_delimiters=[], buttons=["copy", "copy_all"], feedback_options=("Like", "Dislike"),
@@ -116,7 +116,7 @@ def _build_conversation() -> tuple[gr.Chatbot, gr.Textbox, gr.Button, gr.Button]
         question = gr.Textbox(
             label="Your question", placeholder="For example: what happens if my EP assessment is late?",
             lines=1, max_lines=4, scale=5, min_width=260, elem_id="sb-question", submit_btn=False,
-            max_length=MAX_QUESTION_CHARS,
+            max_length=max_question_chars,
         )
         ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="sb-ask")
     restart = gr.Button("Start again", variant="secondary", size="sm", elem_id="sb-restart")
