@@ -69,6 +69,13 @@ def stems(text: str) -> set[str]:
     return {_stem(w) for w in content_words(text)}
 
 
+@functools.lru_cache(maxsize=4096)
+def context_stems(text: str) -> frozenset[str]:
+    """Stems of a unit's context (its chunk's headings and table header, the question it responds to): the same
+    few texts recur across a passage's units and across questions, so they are stemmed once."""
+    return frozenset(stems(text))
+
+
 def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranked, list[ScoredSentence]]:
     """Combine the ranking for a whole question with those for its parts.
 
@@ -198,13 +205,13 @@ class SentenceReranker:
         rough = []
         for i, passage in enumerate(candidates):
             text = passage.chunk.text
-            context = stems(passage.chunk.context)
+            context = context_stems(passage.chunk.context)
             passage_years = set(_YEAR.findall(passage.chunk.search_text))
             for unit in answer_units(text):
                 if not answers_something(text, unit.start, unit.end):
                     continue
                 sentence = text[unit.start : unit.end]
-                words = stems(sentence) | context | stems(unit.responds_to)
+                words = stems(sentence) | context | context_stems(unit.responds_to)
                 features = unit_features(profile, sentence, words, passage, passage_years, unit)
                 rough.append((features, i, unit.start, unit.end, sentence))
         return rough
