@@ -31,7 +31,7 @@ from sendbot.web.admin import AdminGate, admin_routes
 from sendbot.web.documents import document_routes
 from sendbot.web.handlers import WebHandlers
 from sendbot.web.layout import TITLE, admin_events, build_blocks
-from sendbot.web.options import data_dir_option, resolve_address, serve_options
+from sendbot.web.options import chroma_url_option, data_dir_option, resolve_address, serve_options
 from sendbot.web.theme import static_text, theme
 
 if TYPE_CHECKING:
@@ -120,14 +120,15 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @serve_options
 @data_dir_option
-def main(host: str | None, port: int | None, data_dir: Path | None) -> None:
+@chroma_url_option
+def main(host: str | None, port: int | None, data_dir: Path | None, chroma_url: str | None) -> None:
     """Start the SEND documents assistant web app (the same as `sendbot serve`).
 
     An empty index is filled from the bundled corpus first. Set SENDBOT_ADMIN_PASSWORD to let administrators
     add and remove documents from the Documents tab.
     """
     try:
-        settings = load_settings(data_dir=data_dir)
+        settings = load_settings(data_dir=data_dir, chroma_url=chroma_url)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     serve(settings, host, port)

@@ -5,9 +5,12 @@ No language model is involved, so every sentence of an answer is a verbatim sent
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date as Date
 from typing import Sequence
 
 from answer.refusal import no_question, not_found
+from sendbot.core.dates import last_day
 from sendbot.core.models import Answer, AnswerSentence, Citation, Passage, Query, Reranked, ScoredSentence
 
 KEEP_RATIO = 0.8  # further units must score this share of the best one
@@ -32,7 +35,7 @@ class ExtractiveAnswerer:
         if ranked.evidence < self.min_evidence:
             return not_found(query.question, ranked.passages, ranked.evidence)
         chosen = self._choose(ranked.sentences, [s for s in part_answers if s.score >= self.min_evidence])
-        return self._compose(query, ranked.passages, chosen, ranked.evidence)
+        return self._compose(query, ranked.passages, latest_first(chosen, ranked.passages), ranked.evidence)
 
     def _choose(self, scored: list[ScoredSentence], required: list[ScoredSentence]) -> list[ScoredSentence]:
         best = scored[0].score
@@ -58,12 +61,32 @@ class ExtractiveAnswerer:
             citations.append(Citation(
                 n=n, source=chunk.source, title=chunk.title, date=chunk.date, page=chunk.page, section=chunk.section,
                 text=chunk.text, quote=chunk.text[start:end], score=round(max(s.score for s in mine), 4),
-                kind=chunk.kind, period=chunk.period,
+                kind=chunk.kind, period=chunk.period, url=chunk.link, committee=chunk.committee, meeting=chunk.meeting,
+                item=chunk.item,
             ))
         sentences = tuple(
-            AnswerSentence(passages[s.passage].chunk.text[s.start : s.end], (numbers[s.passage],)) for s in chosen
+            AnswerSentence(passages[s.passage].chunk.text[s.start : s.end], (numbers[s.passage],),
+                           passages[s.passage].chunk.date, passages[s.passage].chunk.period) for s in chosen
         )
-        return Answer(query.question, sentences, tuple(citations), refused=False, evidence=round(best, 4))
+        return Answer(query.question, mark_earlier(sentences), tuple(citations), refused=False, evidence=round(best, 4))
+
+
+def latest_first(chosen: list[ScoredSentence], passages: list[Passage]) -> list[ScoredSentence]:
+    """The chosen units with the latest document's first, so a 2023 update is read before the 2022 plan it
+    supersedes; units of the same date (and undated ones, last) keep their order of relevance."""
+    def day(s: ScoredSentence) -> int:
+        chunk = passages[s.passage].chunk
+        return (last_day(chunk.date, chunk.period) or Date.min).toordinal()
+
+    return sorted(chosen, key=lambda s: -day(s))
+
+
+def mark_earlier(sentences: tuple[AnswerSentence, ...]) -> tuple[AnswerSentence, ...]:
+    """Mark each sentence a later-dated sentence of the same answer follows on from, so the two are never read
+    as one point in time."""
+    days = [last_day(s.date, s.period) for s in sentences]
+    latest = max((d for d in days if d), default=None)
+    return tuple(replace(s, earlier=bool(latest and d and d < latest)) for s, d in zip(sentences, days))
 
 
 def _repeats(candidate: ScoredSentence, chosen: ScoredSentence) -> bool:

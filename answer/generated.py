@@ -23,10 +23,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
+from datetime import date as Date
 from typing import Any, Sequence
 
+from answer.extractive import mark_earlier
 from answer.support import MIN_OVERLAP_PRECISION, split_cited, supports
 from sendbot.core.config import Settings
+from sendbot.core.dates import last_day
 from sendbot.core.models import Answer, AnswerSentence, Citation, Passage, Query, Reranked, ScoredSentence
 from sendbot.core.prompts import prompts
 from sendbot.core.stages import Answerer
@@ -180,9 +183,16 @@ class LLMAnswerer:
         groups = _citation_groups([q for v in kept for q in v.quotes], ranked.passages)
         numbers = {quote: n for n, group in enumerate(groups, start=1) for quote in group}
         citations = tuple(_citation(n, group, ranked) for n, group in enumerate(groups, start=1))
-        sentences = tuple(AnswerSentence(v.text, tuple(sorted({numbers[q] for q in v.quotes}))) for v in kept)
+        sentences = mark_earlier(tuple(_dated(v.text, tuple(sorted({numbers[q] for q in v.quotes})), citations) for v in kept))
         return Answer(query.question, sentences, citations, refused=False, evidence=fallback.evidence,
                       answerer="llm", dropped=dropped)
+
+
+def _dated(text: str, cited: tuple[int, ...], citations: tuple[Citation, ...]) -> AnswerSentence:
+    """A generated sentence dated by the latest document it cites, so it is told apart from earlier ones too."""
+    mine = [c for c in citations if c.n in cited]
+    latest = max(mine, key=lambda c: last_day(c.date, c.period) or Date.min)
+    return AnswerSentence(text, cited, latest.date, latest.period)
 
 
 def generated_sentences(reply: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -279,7 +289,8 @@ def _citation(n: int, quotes: list[Quote], ranked: Reranked) -> Citation:
     start, end = min(q.start for q in quotes), max(q.end for q in quotes)
     score = max((s.score for s in ranked.sentences if s.passage == index), default=ranked.passages[index].score)
     return Citation(n=n, source=chunk.source, title=chunk.title, date=chunk.date, page=chunk.page, section=chunk.section,
-                    text=chunk.text, quote=chunk.text[start:end], score=round(score, 4), kind=chunk.kind, period=chunk.period)
+                    text=chunk.text, quote=chunk.text[start:end], score=round(score, 4), kind=chunk.kind, period=chunk.period,
+                    url=chunk.link, committee=chunk.committee, meeting=chunk.meeting, item=chunk.item)
 
 
 def _fall_back(extractive: Answer, reason: str, dropped: tuple[str, ...] = ()) -> Answer:

@@ -50,12 +50,42 @@ def summary_table(runs: list[SystemRun]) -> str:
     return "\n".join(lines)
 
 
+TAG_METRICS = ("hit_at_k", "context_fact_recall", "fact_recall", "false_refusal_rate", "refusal_recall")
+
+
+def tag_rows(run: SystemRun) -> tuple[list[str], list[list[str]]]:
+    """The headline metrics per question tag and split, to show which kinds of question fail: a header and rows.
+    A metric that does not apply to a tag's questions (refusal recall without unanswerable ones) shows as "-"."""
+    header = ["tag", "split", "questions", *(LABELS[m] for m in TAG_METRICS)]
+    rows = []
+    for tag in run.tags:
+        for split in ("dev", "test"):
+            part = run.split(split).tagged(tag)
+            if not part.results:
+                continue
+            summary = part.summary()
+            answerable = any(r.golden.answerable for r in part.results)
+            unanswerable = any(not r.golden.answerable for r in part.results)
+            cells = [_cell(m, summary[m]) if (unanswerable if m == "refusal_recall" else answerable) else "-"
+                     for m in TAG_METRICS]
+            rows.append([tag, split, str(len(part.results)), *cells])
+    return header, rows
+
+
+def tag_table(run: SystemRun) -> str:
+    """`tag_rows` as a Markdown table."""
+    header, rows = tag_rows(run)
+    lines = ["| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
+    return "\n".join([*lines, *("| " + " | ".join(row) + " |" for row in rows)])
+
+
 def markdown_report(runs: list[SystemRun], gate_lines: list[str]) -> str:
     """The full Markdown report: summary, gate outcome and sendbot's failing questions in detail."""
     main = runs[0]
     parts = [f"# sendbot eval: {main.summary()['questions']} questions, k={main.k}", "", summary_table(with_splits(runs)), ""]
     if gate_lines:
         parts += ["## Gate", ""] + [f"- {line}" for line in gate_lines] + [""]
+    parts += ["## By tag", "", tag_table(main), ""]
     parts += [f"## Failing questions ({len(main.failing)})", ""]
     for r in main.failing:
         parts += [
@@ -94,6 +124,10 @@ def html_report(runs: list[SystemRun], gate_lines: list[str]) -> str:
             f"<b>from</b> {esc(', '.join(r.golden.sources) or '(none: should refuse)')}</p>"
             f"<p><b>Answer{' (refused)' if r.reply['refused'] else ''}:</b> {esc(r.reply['answer'])}</p><ul>{cites}</ul></section>"
         )
+    header, tag_body = tag_rows(main)
+    tags = ("<table><thead><tr>" + "".join(f"<th scope='col'>{esc(h)}</th>" for h in header) + "</tr></thead><tbody>"
+            + "".join("<tr><th scope='row'>" + esc(row[0]) + "</th>" + "".join(f"<td>{esc(c)}</td>" for c in row[1:])
+                      + "</tr>" for row in tag_body) + "</tbody></table>")
     gate = "".join(f"<li>{esc(line)}</li>" for line in gate_lines)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>sendbot eval</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -103,6 +137,7 @@ section{{border-top:1px solid #ccc;margin-top:1rem}}q{{background:#fff3b0}}</sty
 <h1>sendbot eval: {summaries[0]['questions']} questions, k={main.k}</h1>
 <table><thead><tr><th scope="col">metric</th>{head}</tr></thead><tbody>{rows}</tbody></table>
 {'<h2>Gate</h2><ul>' + gate + '</ul>' if gate else ''}
+<h2>By tag</h2>{tags}
 <h2>Failing questions ({len(main.failing)})</h2>{''.join(cards)}</body></html>"""
 
 

@@ -51,6 +51,19 @@ class SystemRun:
         """The same run restricted to one split of the golden set ("dev" or "test")."""
         return SystemRun(f"{self.name} ({name})", [r for r in self.results if r.golden.split == name], self.k, self.answerer)
 
+    def tagged(self, tag: str) -> "SystemRun":
+        """The same run restricted to the questions with one tag ("parent", "number", "unanswerable", ...)."""
+        return SystemRun(f"{self.name} [{tag}]", [r for r in self.results if tag in r.golden.tags], self.k, self.answerer)
+
+    @property
+    def tags(self) -> list[str]:
+        """Every tag of the run's questions, most used first."""
+        counts: dict[str, int] = {}
+        for r in self.results:
+            for tag in r.golden.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        return sorted(counts, key=lambda t: (-counts[t], t))
+
     def summary(self) -> dict[str, float]:
         """The headline metrics (all 0-1 except latency in milliseconds)."""
         answerable = [r for r in self.results if r.golden.answerable]

@@ -40,11 +40,12 @@ class DoctorReport:
         return {"healthy": self.healthy, "findings": [asdict(f) for f in self.findings]}
 
 
-def examine(data_dir: Path, bm25_dir: Path) -> DoctorReport:
-    """Check the model, the registry, the vector store and the keyword index under `data_dir`, repairing leftovers."""
+def examine(data_dir: Path, bm25_dir: Path, chroma_url: str = "") -> DoctorReport:
+    """Check the model, the registry, the vector store and the keyword index under `data_dir` (the store on the
+    Chroma server at `chroma_url` if given), repairing leftovers."""
     report = DoctorReport([_model()])
     try:
-        store = Store(data_dir)
+        store = Store(data_dir, chroma_url)
     except IndexDamaged as error:
         report.findings.append(Finding("registry", "problem", str(error)))
         return report

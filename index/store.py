@@ -1,7 +1,12 @@
-"""The persistent index: Chroma holds chunks and our embeddings; files.json records which file versions are live.
+"""The persistent index: Chroma holds chunks and our embeddings; a registry records which file versions are live.
 
-The registry is the source of truth and is replaced atomically, so an interrupted ingest never leaves a
-half-written file visible: chunks of versions it does not list are ignored by search and removed on the next ingest.
+The registry is the source of truth and each change to it is one atomic step, so an interrupted ingest never leaves
+a half-written file visible: chunks of versions it does not list are ignored by search and removed by a later ingest.
+
+Chroma runs embedded (files under the data directory, the default) or as a server (`SENDBOT_CHROMA_URL`, a
+`chroma run`), which several sendbot processes may share. Embedded, the registry is `files.json` beside Chroma;
+on a server it is a collection on the server itself (one record per live file), so every process sharing the server
+reads the same registry, and its fingerprint tells each process when to rebuild what it derives locally (BM25).
 """
 
 from __future__ import annotations
@@ -9,15 +14,21 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
+from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Document, FileRecord
 
 COLLECTION = "sendbot_chunks"
+REGISTRY = "sendbot_files"  # server mode: the registry of live files, one record per file
 BATCH = 1000
+PAGE = 5000  # rows per request when reading the whole collection (a server answers in pages)
+SNAPSHOT_ATTEMPTS = 5  # reads of the live chunks before settling for one another process changed meanwhile
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -35,88 +46,207 @@ class IndexDamaged(RuntimeError):
     """The data directory cannot be read as a sendbot index."""
 
 
-class Store:
-    """Chroma collection plus the registry of live files, under one data directory."""
+class StoreUnreachable(IndexDamaged):
+    """The Chroma server named by SENDBOT_CHROMA_URL does not answer, or the URL is not one."""
+
+
+def open_store(settings: Settings) -> "Store":
+    """The store the settings name: the Chroma server at `chroma_url` if one is set, else embedded in `data_dir`."""
+    return Store(settings.data_dir, settings.chroma_url)
+
+
+def chroma_client(data_dir: Path, chroma_url: str = ""):
+    """A chromadb client: HttpClient for a server URL (http://host:port), else a PersistentClient under data_dir."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    quiet = ChromaSettings(anonymized_telemetry=False)
+    if not chroma_url:
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=quiet)
+    parts = urlsplit(chroma_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StoreUnreachable(f"SENDBOT_CHROMA_URL={chroma_url!r} is not a server address: give it as "
+                               "http://HOST:PORT (the address `chroma run --host HOST --port PORT` listens on)")
+    try:
+        client = chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 8000),
+                                     ssl=parts.scheme == "https", settings=quiet)
+        client.heartbeat()
+    except Exception as error:  # chromadb raises ValueError, httpx errors or its own, depending on the failure
+        raise StoreUnreachable(f"the Chroma server at {chroma_url} does not answer ({error}): start it with "
+                               "`chroma run --path DIR --host HOST --port PORT`, or unset SENDBOT_CHROMA_URL "
+                               "(and drop --chroma-url) to use the embedded store") from None
+    return client
+
+
+def file_record(raw: dict) -> FileRecord:
+    """A registry entry as a FileRecord; fields a newer or older sendbot wrote and this one does not know are left out."""
+    return FileRecord(**{name: value for name, value in raw.items() if name in FileRecord.__dataclass_fields__})
+
+
+class FileRegistry:
+    """Embedded mode: the registry is files.json in the data directory, rewritten whole and atomically."""
 
     def __init__(self, data_dir: Path) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         self.data_dir = data_dir
-        self.registry_path = data_dir / "files.json"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
-        # embedding_function=None: Chroma must never embed (its default downloads a model); we pass vectors.
-        self.collection = client.get_or_create_collection(COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"})
-        self.files: dict[str, FileRecord] = self._read_registry()
+        self.path = data_dir / "files.json"
 
-    def _read_registry(self) -> dict[str, FileRecord]:
-        if not self.registry_path.is_file():
+    def read(self) -> dict[str, FileRecord]:
+        """Every live file version, by source; IndexDamaged if files.json cannot be read."""
+        if not self.path.is_file():
             return {}
         try:
-            raw = json.loads(self.registry_path.read_text(encoding="utf-8"))
-            return {source: FileRecord(**record) for source, record in raw.items()}
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return {source: file_record(record) for source, record in raw.items()}
         except (ValueError, TypeError, AttributeError) as error:
             raise IndexDamaged(
-                f"{self.registry_path} is damaged ({error}). Delete the folder {self.data_dir} and run "
+                f"{self.path} is damaged ({error}). Delete the folder {self.data_dir} and run "
                 "`sendbot ingest` to rebuild the index."
             ) from None
 
-    def _save_registry(self) -> None:
-        payload = {source: asdict(record) for source, record in sorted(self.files.items())}
-        write_atomically(self.registry_path, json.dumps(payload, indent=1))
+    def write(self, files: dict[str, FileRecord], changed: str) -> None:
+        """Record `files` (in which the entry for `changed` was just set or removed)."""
+        payload = {source: asdict(record) for source, record in sorted(files.items())}
+        write_atomically(self.path, json.dumps(payload, indent=1))
+
+
+class ServerRegistry:
+    """Server mode: one record per live file in a collection on the Chroma server, shared by every process using it.
+
+    Each change writes or deletes one record, which Chroma applies whole, so two processes ingesting different
+    files never overwrite each other's entries, and a reader sees a file's old or new version, never a mix.
+    """
+
+    def __init__(self, client, chroma_url: str) -> None:
+        self.chroma_url = chroma_url
+        # A record needs a vector; this collection is never searched, so every record gets the same one.
+        self.collection = client.get_or_create_collection(REGISTRY, embedding_function=None)
+
+    def read(self) -> dict[str, FileRecord]:
+        """Every live file version, by source; IndexDamaged if a record cannot be read."""
+        got = self.collection.get(include=["documents"])
+        try:
+            return {source: file_record(json.loads(text)) for source, text in zip(got["ids"], got["documents"])}
+        except (ValueError, TypeError) as error:
+            raise IndexDamaged(f"the registry collection {REGISTRY!r} on {self.chroma_url} is damaged ({error}): "
+                               f"delete the collections {REGISTRY!r} and {COLLECTION!r} there and run `sendbot ingest`") from None
+
+    def write(self, files: dict[str, FileRecord], changed: str) -> None:
+        """Write or delete the one record for `changed`."""
+        record = files.get(changed)
+        if record is None:
+            self.collection.delete(ids=[changed])
+        else:
+            self.collection.upsert(ids=[changed], embeddings=[[1.0]], documents=[json.dumps(asdict(record))])
+
+
+class Store:
+    """Chroma collection plus the registry of live files: embedded under one data directory, or on a Chroma server."""
+
+    def __init__(self, data_dir: Path, chroma_url: str = "") -> None:
+        self.data_dir = data_dir
+        self.chroma_url = chroma_url
+        data_dir.mkdir(parents=True, exist_ok=True)
+        client = chroma_client(data_dir, chroma_url)
+        # embedding_function=None: Chroma must never embed (its default downloads a model); we pass vectors.
+        self.collection = client.get_or_create_collection(COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"})
+        self.registry = ServerRegistry(client, chroma_url) if chroma_url else FileRegistry(data_dir)
+        self.files: dict[str, FileRecord] = self.registry.read()
+        self._loaded: tuple[dict[str, FileRecord], tuple[list[Chunk], np.ndarray]] | None = None  # see load_chunks
 
     @property
     def fingerprint(self) -> str:
         """Identifies the set of live file versions; derived indexes (BM25) store it to detect staleness."""
-        return ",".join(f"{s}@{r.sha256[:12]}" for s, r in sorted(self.files.items()))
+        return registry_fingerprint(self.files)
 
-    def put_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray, pipeline: str = "") -> None:
-        """Make this version of the document live with its chunks, replacing any older version whole."""
+    def current_fingerprint(self) -> str:
+        """The fingerprint of the registry as it stands now (another process may have changed it since we read it)."""
+        return registry_fingerprint(self.registry.read())
+
+    def put_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray, pipeline: str = "",
+                     note: str = "") -> None:
+        """Make this version of the document live with its chunks, replacing any older version whole (`note`: what
+        ingest warned about it, kept on its record for the document lists)."""
+        written = int(time.time())  # lets garbage collection spare chunks another process is still writing
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start : start + BATCH]
             self.collection.upsert(
                 ids=[c.id for c in batch],
                 embeddings=embeddings[start : start + BATCH],
                 documents=[c.text for c in batch],
-                metadatas=[{**c.metadata(), "date_ord": int(c.date.replace("-", "") or 0)} for c in batch],
+                metadatas=[{**c.metadata(), "date_ord": int(c.date.replace("-", "") or 0), "written": written}
+                           for c in batch],
             )
         self.files[doc.source] = FileRecord(
             source=doc.source, path=doc.path, sha256=doc.sha256, chunks=len(chunks), title=doc.title, date=doc.date,
-            period=doc.period, publisher=doc.publisher, kind=doc.kind, paged=doc.paged, pipeline=pipeline,
+            period=doc.period, publisher=doc.publisher, kind=doc.kind, paged=doc.paged, pipeline=pipeline, note=note,
         )
-        self._save_registry()
+        self.registry.write(self.files, doc.source)
         self.collection.delete(where={"$and": [{"source": doc.source}, {"sha256": {"$ne": doc.sha256}}]})
 
     def remove_document(self, source: str) -> None:
         """Take a document out of the index."""
         if self.files.pop(source, None) is not None:
-            self._save_registry()
+            self.registry.write(self.files, source)
         self.collection.delete(where={"source": source})
 
-    def collect_garbage(self) -> int:
-        """Delete chunks left by an interrupted ingest (versions the registry does not list); returns how many."""
-        stale = [cid for cid, meta in self._all_metadata() if self._live(meta) is False]
+    def collect_garbage(self, min_age_seconds: float = 0) -> int:
+        """Delete chunks left by an interrupted ingest (versions the registry does not list); returns how many.
+
+        Chunks written less than `min_age_seconds` ago are spared: on a shared server they may belong to another
+        process's ingest whose registry record is not written yet (ingest passes an hour there; doctor passes 0).
+        """
+        self.files = self.registry.read()
+        cutoff = time.time() - min_age_seconds
+        stale = [cid for cid, meta in self._all_metadata()
+                 if self._live(meta) is False and meta.get("written", 0) <= cutoff]
         for start in range(0, len(stale), BATCH):
             self.collection.delete(ids=stale[start : start + BATCH])
         return len(stale)
 
     def _all_metadata(self):
-        got = self.collection.get(include=["metadatas"])
+        got = self._get_all(["metadatas"])
         return zip(got["ids"], got["metadatas"])
+
+    def _get_all(self, include: list[str]) -> dict[str, list]:
+        """The whole collection, read in pages (a server limits how much one request may carry)."""
+        total = self.collection.count()
+        got: dict[str, list] = {key: [] for key in ["ids", *include]}
+        for offset in range(0, total, PAGE):
+            page = self.collection.get(include=include, limit=PAGE, offset=offset)
+            for key in got:
+                got[key].extend(page[key])
+        return got
 
     def _live(self, meta: dict) -> bool:
         record = self.files.get(meta["source"])
         return record is not None and record.sha256 == meta["sha256"]
 
     def load_chunks(self) -> tuple[list[Chunk], np.ndarray]:
-        """Every live chunk in document order, with its embedding (rows aligned with the list)."""
-        got = self.collection.get(include=["documents", "metadatas", "embeddings"])
-        rows = [
-            (Chunk.from_metadata(cid, text, meta), vector)
-            for cid, text, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
-            if self._live(meta)
-        ]
+        """Every live chunk in document order, with its embedding (rows aligned with the list).
+
+        The registry is read again afterwards: if another process changed it meanwhile (and so may have deleted
+        chunks of a version we had listed), the read is repeated, so the chunks always match `files` exactly. The
+        result is kept until the registry changes: building a pipeline asks twice (BM25, then the retriever).
+        """
+        for _ in range(SNAPSHOT_ATTEMPTS):
+            self.files = self.registry.read()
+            if self._loaded is not None and self._loaded[0] == self.files:
+                return self._loaded[1]
+            loaded = retrying(self._read_live_chunks)
+            if self.registry.read() == self.files:
+                break
+        self._loaded = (dict(self.files), loaded)
+        return loaded
+
+    def _read_live_chunks(self) -> tuple[list[Chunk], np.ndarray]:
+        rows = []
+        for sources in self._source_batches():  # by document, so a concurrent write cannot shift a page
+            got = self.collection.get(where={"source": {"$in": sources}}, include=["documents", "metadatas", "embeddings"])
+            rows += [
+                (Chunk.from_metadata(cid, text, meta), vector)
+                for cid, text, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+                if self._live(meta)
+            ]
         rows.sort(key=lambda row: (row[0].source, row[0].ordinal))
         chunks = [chunk for chunk, _ in rows]
         if not rows:  # an empty index: reshape(0, -1) cannot infer the width
@@ -124,15 +254,46 @@ class Store:
         vectors = np.asarray([vector for _, vector in rows], dtype=np.float32).reshape(len(rows), -1)
         return chunks, vectors
 
+    def _source_batches(self) -> list[list[str]]:
+        """The live sources in groups of about PAGE chunks each."""
+        batches: list[list[str]] = []
+        size = 0
+        for source, record in sorted(self.files.items()):
+            if not batches or (size and size + record.chunks > PAGE):
+                batches.append([])
+                size = 0
+            batches[-1].append(source)
+            size += record.chunks
+        return batches
+
     def query(self, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
         """Nearest live chunks to a unit query vector, as (chunk id, cosine similarity)."""
         total = self.collection.count()
         if total == 0:
             return []
-        result = self.collection.query(query_embeddings=vector[None, :], n_results=min(n, total), where=where,
-                                       include=["distances", "metadatas"])
+        result = retrying(lambda: self.collection.query(query_embeddings=vector[None, :], n_results=min(n, total),
+                                                        where=where, include=["distances", "metadatas"]))
         return [
             (cid, 1.0 - distance)
             for cid, distance, meta in zip(result["ids"][0], result["distances"][0], result["metadatas"][0])
             if self._live(meta)
         ]
+
+
+def registry_fingerprint(files: dict[str, FileRecord]) -> str:
+    """Identifies a set of live file versions (source and content hash of each)."""
+    return ",".join(f"{s}@{r.sha256[:12]}" for s, r in sorted(files.items()))
+
+
+def retrying(read, attempts: int = SNAPSHOT_ATTEMPTS):
+    """`read()`, tried again when Chroma fails inside: a `chroma run` server reading rows that another process is
+    deleting at that moment can answer "Error finding id" once (seen in tests/test_chroma_server.py)."""
+    from chromadb.errors import InternalError
+
+    for attempt in range(attempts):
+        try:
+            return read()
+        except InternalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))

@@ -63,6 +63,10 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, max_tokens: int = 
                 period=doc.period,
                 kind=doc.kind,
                 publisher=doc.publisher,
+                url=doc.url,
+                committee=doc.committee,
+                meeting=doc.meeting,
+                item=doc.item,
             )
         )
     return chunks

@@ -16,6 +16,10 @@ from sendbot.core.models import Document, Page
 from sendbot.core.text import cap_long_words, normalise_text
 
 
+# Where a document was published, when its folder's manifest says (`sendbot sync` writes these): citations show them.
+ORIGIN_KEYS = ("url", "committee", "meeting", "item")
+
+
 class LoadError(Exception):
     """A file that cannot be ingested; the message says why and what to do."""
 
@@ -54,7 +58,8 @@ def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = No
     meta = {**own, **{k: v for k, v in listed.items() if v}}
     first_text = next(p.text for p in pages if p.text)
     title = meta.get("title") or _first_line(first_text) or path.stem
-    # A manifest that lists the file is trusted, a null date included; otherwise the first date in the text.
+    # A manifest that lists the file is trusted, a null date included; otherwise the file's own date (Word, PDF and
+    # HTML metadata); failing that, the first date in the text.
     stated_date = (listed.get("date") or "") if "date" in listed else meta.get("date") or _date_in(first_text[:1500])
     notes = (f"{cut} unbroken run{'s' if cut > 1 else ''} of over {max_word_chars} characters (not words a person "
              f"would ask about) {'were' if cut > 1 else 'was'} cut short",) if cut else ()
@@ -70,6 +75,7 @@ def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = No
         pages=pages,
         paged=suffix == ".pdf",
         notes=notes,
+        **{key: str(listed.get(key) or "") for key in ORIGIN_KEYS},
     )
 
 
@@ -188,14 +194,11 @@ _HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt", "dd",
 def _read_html(path: Path) -> tuple[list[Page], dict]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_text(path.read_bytes()), "lxml")
-    meta = {}
+    markup = decode_text(path.read_bytes())
+    soup = BeautifulSoup(markup, "lxml")
+    meta = {"date": _html_own_date(markup)}
     if soup.title and soup.title.get_text(strip=True):
         meta["title"] = soup.title.get_text(" ", strip=True)
-    for name in ("date", "dc.date", "article:published_time"):
-        tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
-        if tag and tag.get("content"):
-            meta["date"] = _iso_date(tag["content"][:10]) or ""
     for tag in soup(_HTML_NOISE):
         tag.decompose()
     for tag in soup.select('[role=navigation], [aria-hidden=true], [hidden], .breadcrumb, .breadcrumbs, .cookie-banner, #cookie-banner'):
@@ -218,6 +221,30 @@ def _read_html(path: Path) -> tuple[list[Page], dict]:
     return [Page(1, "\n".join(lines))], meta
 
 
+def _html_own_date(markup: str) -> str:
+    """The page's own publication date from its markup (<meta> tags such as date, dc.date, article:published_time,
+    JSON-LD, <time>), never from a date its text mentions: htmldate without its search of the text. "" if none."""
+    from htmldate import find_date
+
+    try:
+        return find_date(markup, extensive_search=False, original_date=True, outputformat="%Y-%m-%d") or ""
+    except Exception:  # htmldate raises on odd markup; the page is still read, undated
+        return ""
+
+
+def _pdf_own_date(reader) -> str:
+    """The PDF's own date: its creation date, else its modification date, from the document information; "" if
+    neither is there or readable (pypdf raises on malformed dates)."""
+    for name in ("creation_date", "modification_date"):
+        try:
+            value = getattr(reader.metadata, name, None) if reader.metadata else None
+        except (ValueError, TypeError):
+            continue
+        if value:
+            return value.date().isoformat()
+    return ""
+
+
 def _read_pdf(path: Path) -> tuple[list[Page], dict]:
     import logging
 
@@ -233,6 +260,7 @@ def _read_pdf(path: Path) -> tuple[list[Page], dict]:
             raise LoadError("PDF is password-protected; save an unprotected copy and ingest that")
         raw_pages = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata or {}).get("/Title") or ""
+        own_date = _pdf_own_date(reader)
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
@@ -242,7 +270,7 @@ def _read_pdf(path: Path) -> tuple[list[Page], dict]:
             raise LoadError(f"PDF is encrypted and cannot be opened ({error})") from None
         raise LoadError(f"not a readable PDF ({type(error).__name__}: {error})") from None
     pages = join_pdf_lines([normalise_text(t) for t in raw_pages])
-    return [Page(i + 1, text) for i, text in enumerate(pages)], {"title": _meaningful_title(str(title))}
+    return [Page(i + 1, text) for i, text in enumerate(pages)], {"title": _meaningful_title(str(title)), "date": own_date}
 
 
 def _meaningful_title(title: str) -> str:
@@ -278,7 +306,9 @@ def _read_docx(path: Path) -> tuple[list[Page], dict]:
                         cells.append(value)
                 lines.append("\t".join(cells))
     props = document.core_properties
-    meta = {"title": props.title or "", "publisher": props.author or ""}
+    own_date = props.created or props.modified  # the document's own date, before any date its text mentions
+    meta = {"title": props.title or "", "publisher": props.author or "",
+            "date": own_date.date().isoformat() if own_date else ""}
     return [Page(1, "\n".join(lines))], meta
 
 

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from index.embedder import count_tokens, get_embedder
 from index.keyword import refresh_keyword_index
-from index.store import Store
+from index.store import Store, open_store
 from ingest.chunking import chunk_document
 from ingest.loaders import LoadError, file_sha256, load_document
+from ingest.pages import save_pages
+from ingest.readahead import ReadAhead
 from sendbot.core.config import Settings
-from sendbot.core.models import Chunk, Document, FileResult, IngestReport
+from sendbot.core.models import Chunk, Document, FileRecord, FileResult, IngestReport
 from sendbot.core.text import looks_like_instruction, split_sentences
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
 CHUNKER_VERSION = 4  # bump when loading or chunking changes what a file's chunks are
 READ_AHEAD = 8  # files read and chunked ahead of the one being embedded (bounds the memory they hold)
+PARSE_WORKERS = 1  # processes reading ahead; the embedder's torch threads keep the other cores busy
+EMBED_GROUP_CHUNKS = 256  # consecutive ready files are embedded together up to about this many chunks
+EMBED_BATCH = 32  # chunks per forward pass
+SHARED_GARBAGE_AGE = 3600  # seconds: on a Chroma server, unlisted chunks younger than this may be another ingest's
 
 
 def pipeline_id(settings: Settings) -> str:
@@ -82,32 +90,30 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
            progress: Callable[[str], None] | None = None, show_bar: bool = False) -> IngestReport:
     """Ingest files: each changed file's chunks go in whole or not at all; bad files are reported, not fatal.
 
-    Reading and chunking the next files runs in a helper thread while the current one is embedded, smallest files
-    first, so parsing a long PDF overlaps with embedding the others instead of adding to it.
+    Reading and chunking the next files runs in worker processes while earlier ones are embedded, smallest files
+    first, so parsing a long PDF overlaps with embedding the others instead of adding to it. Consecutive small
+    files that are ready are embedded together, in batches of a measured size (see EMBED_BATCH).
     """
     from tqdm import tqdm
 
     started = time.perf_counter()
-    store = Store(settings.data_dir)
-    store.collect_garbage()
+    store = open_store(settings)
+    # A shared server may hold another process's ingest in flight: spare chunks written in the last hour there.
+    store.collect_garbage(SHARED_GARBAGE_AGE if settings.chroma_url else 0)
     files, problems = discover(paths, settings.follow_links)
     results: dict[Found, FileResult] = _duplicate_sources(files)
     queue = sorted((f for f in files if f not in results), key=lambda f: f.path.stat().st_size)
-    changed = False
-    with ThreadPoolExecutor(max_workers=1) as reader, \
+    jobs = [(found, store.files.get(found.source)) for found in queue]
+    with ReadAhead(functools.partial(_prepare, settings=settings), jobs, PARSE_WORKERS, READ_AHEAD) as reader, \
             tqdm(total=len(files), unit="file", desc="Ingesting", disable=not show_bar, leave=False) as bar:
-        pending = [reader.submit(_prepare, found, store, settings) for found in queue[:READ_AHEAD]]
-        for i, found in enumerate(queue):
-            prepared = pending.pop(0).result()
-            if i + READ_AHEAD < len(queue):
-                pending.append(reader.submit(_prepare, queue[i + READ_AHEAD], store, settings))
-            bar.set_postfix_str(found.source[-40:])
-            result = prepared if isinstance(prepared, FileResult) else _store(found, prepared, store, settings)
-            changed |= result.status in ("added", "updated")
-            results[found] = result
-            if progress:
-                progress(_describe(result))
-            bar.update()
+        group: list[tuple[Found, _Prepared | FileResult]] = []
+        for (found, _), prepared in reader:
+            group.append((found, prepared))
+            if _chunks_in(group) >= EMBED_GROUP_CHUNKS or not reader.next_ready():
+                _store_group(group, store, settings, results, progress, bar)
+                group = []
+        _store_group(group, store, settings, results, progress, bar)
+    changed = any(r.status in ("added", "updated") for r in results.values())
     report = IngestReport(files=problems + [results[found] for found in files])  # in the order they were found
     if prune:
         for source, record in list(store.files.items()):
@@ -118,6 +124,46 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
     refresh_keyword_index(store, settings.bm25_dir, force=changed)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _chunks_in(group: list[tuple[Found, "_Prepared | FileResult"]]) -> int:
+    return sum(len(p.chunks) for _, p in group if isinstance(p, _Prepared))
+
+
+def _store_group(group, store: Store, settings: Settings, results: dict[Found, FileResult],
+                 progress: Callable[[str], None] | None, bar) -> None:
+    """Embed the group's changed files in one call, then make each live in turn and report it."""
+    vectors = _embed([p for _, p in group if isinstance(p, _Prepared)])
+    for found, prepared in group:
+        bar.set_postfix_str(found.source[-40:])
+        if isinstance(prepared, FileResult):
+            result = prepared
+        elif isinstance(vectors, Exception):
+            result = _index_failure(found, vectors)
+        else:
+            result = _store(found, prepared, vectors[prepared.doc.source], store, settings)
+        results[found] = result
+        if progress:
+            progress(_describe(result))
+        bar.update()
+
+
+def _embed(prepared: list["_Prepared"]) -> "dict[str, np.ndarray] | Exception":
+    """Every chunk of the prepared files embedded in one call, split back by document; or the error it raised."""
+    texts = [c.search_text for p in prepared for c in p.chunks]
+    try:
+        vectors = get_embedder().encode(texts, batch_size=EMBED_BATCH) if texts else np.zeros((0, 0), np.float32)
+    except Exception as error:  # e.g. out of memory: every file of the group is reported, the rest go on
+        return error
+    by_source, start = {}, 0
+    for p in prepared:
+        by_source[p.doc.source] = vectors[start : start + len(p.chunks)]
+        start += len(p.chunks)
+    return by_source
+
+
+def _index_failure(found: Found, error: Exception) -> FileResult:
+    return FileResult(found.source, str(found.path), "failed", reason=f"could not be indexed ({type(error).__name__}: {error})")
 
 
 def _duplicate_sources(files: list[Found]) -> dict[Found, FileResult]:
@@ -133,12 +179,15 @@ def _duplicate_sources(files: list[Found]) -> dict[Found, FileResult]:
     return duplicates
 
 
-def _prepare(found: Found, store: Store, settings: Settings) -> _Prepared | FileResult:
-    """Load and chunk a file unless it is unchanged; failures come back as a FileResult."""
+def _prepare(job: tuple[Found, FileRecord | None], settings: Settings) -> _Prepared | FileResult:
+    """Load and chunk a file unless it is unchanged (its live `record` says); failures come back as a FileResult.
+
+    Runs in a worker process (ingest.readahead), so it takes and returns only plain, picklable values.
+    """
+    found, record = job
     source, path = found.source, found.path
     try:
         sha = file_sha256(path)
-        record = store.files.get(source)
         if record and record.sha256 == sha and record.pipeline == pipeline_id(settings):
             return FileResult(source, str(path), "unchanged", record.chunks)
         doc = load_document(path, settings.max_file_mb, sha, source=source, max_word_chars=settings.max_word_chars)
@@ -152,19 +201,19 @@ def _prepare(found: Found, store: Store, settings: Settings) -> _Prepared | File
         return FileResult(source, str(path), "failed", reason=f"unexpected {type(error).__name__}: {error}")
 
 
-def _store(found: Found, prepared: _Prepared, store: Store, settings: Settings) -> FileResult:
-    """Embed a prepared file's chunks and make them live in one step."""
+def _store(found: Found, prepared: _Prepared, vectors: np.ndarray, store: Store, settings: Settings) -> FileResult:
+    """Make a prepared file live with its embedded chunks in one step."""
     doc = prepared.doc
+    note = "; ".join(n for n in (*doc.notes, _empty_pages_note(doc), _instructions_note(doc)) if n)
     try:
-        vectors = get_embedder().encode([c.search_text for c in prepared.chunks])
         if prepared.replaces_same_content:
             store.remove_document(doc.source)  # chunk ids repeat under the same content hash: clear the old ones first
-        store.put_document(doc, prepared.chunks, vectors, pipeline_id(settings))
+        store.put_document(doc, prepared.chunks, vectors, pipeline_id(settings), note)
     except Exception as error:  # e.g. the disk filled up: report it, keep going with the other files
-        return FileResult(doc.source, str(found.path), "failed", reason=f"could not be indexed ({type(error).__name__}: {error})")
+        return _index_failure(found, error)
+    save_pages(settings.data_dir, doc)  # the commitments register reads these instead of parsing the file again
     status = "updated" if prepared.is_update else "added"
-    notes = [*doc.notes, _empty_pages_note(doc), _instructions_note(doc)]
-    return FileResult(doc.source, str(found.path), status, len(prepared.chunks), note="; ".join(n for n in notes if n))
+    return FileResult(doc.source, str(found.path), status, len(prepared.chunks), note=note)
 
 
 def _instructions_note(doc: Document) -> str:
@@ -190,3 +239,18 @@ def _describe(result: FileResult) -> str:
         return f"{result.status.upper()} {result.path}: {result.reason}"
     note = f"; note: {result.note}" if result.note else ""
     return f"{result.status:>9} {result.source} ({result.chunks} chunks){note}"
+
+
+def remove_documents(sources: list[str], settings: Settings) -> list[FileResult]:
+    """Take documents out of the index by name (a sync removing pages the council took down), then bring the
+    keyword index in step; names not in the index are passed over."""
+    store = open_store(settings)
+    removed = []
+    for source in sources:
+        record = store.files.get(source)
+        if record is not None:
+            store.remove_document(source)
+            removed.append(FileResult(source, record.path, "removed", record.chunks))
+    if removed:
+        refresh_keyword_index(store, settings.bm25_dir, force=True)
+    return removed

@@ -7,19 +7,20 @@ module needs nothing above the ingest layer.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple, Protocol
+from typing import Callable, Mapping, NamedTuple, Protocol
 
 from sendbot.core.config import SUPPORTED_SUFFIXES
 from sendbot.core.models import FileResult, IngestReport
 
 # What an administrator is told about each file that went in, by ingest status (any other status: it did not).
 ADDED_MESSAGES = {
-    "added": "{chunks} passages can now be searched.",
-    "updated": "replaced the earlier version; {chunks} passages can now be searched.",
+    "added": "{passages} can now be searched.",
+    "updated": "replaced the earlier version; {passages} can now be searched.",
     "unchanged": "this file was already there, unchanged.",
 }
 
@@ -74,15 +75,21 @@ def upload_problem(path: Path, max_mb: float) -> str:
 
 
 def add_uploads(files: list[Path], ingest: IngestFiles, uploads_dir: Path, max_mb: float,
-                progress: Callable[[int, int], None] = lambda done, total: None) -> list[UploadResult]:
+                progress: Callable[[int, int], None] = lambda done, total: None,
+                details: Mapping[str, str] | None = None) -> list[UploadResult]:
     """Check uploaded files, copy the good ones into `uploads_dir` and ingest them together.
 
+    `details` (title, date as YYYY-MM-DD, kind, publisher: what the administrator set) go into the uploads folder's
+    manifest.json for these files, which the loaders read before anything in the files themselves; without them a
+    file's own metadata is used, and an earlier upload's details for the same name are dropped.
     Returns each file's outcome: the refused ones first, then the ones that were tried, in upload order.
     `progress(done, total)` is called before the ingest starts and after each file it reads.
     """
     refused, staged = _stage(files, uploads_dir, max_mb)
     if not staged:
         return refused
+    entry = {k: v for k, v in (details or {}).items() if v} or None
+    previous = _set_manifest_entries(uploads_dir, {s.target.name: entry for s in staged})
     done = 0
 
     def step(_message: str) -> None:
@@ -92,7 +99,29 @@ def add_uploads(files: list[Path], ingest: IngestFiles, uploads_dir: Path, max_m
 
     progress(0, len(staged))
     report = ingest([s.target for s in staged], progress=step)
-    return refused + _settle(staged, {Path(f.path).name: f for f in report.files})
+    results = _settle(staged, {Path(f.path).name: f for f in report.files})
+    failed = {r.name for r in results if not r.added}
+    if failed:  # a file that did not go in leaves the manifest as it was
+        _set_manifest_entries(uploads_dir, {name: old for name, old in previous.items() if name in failed})
+    return refused + results
+
+
+def _set_manifest_entries(folder: Path, entries: Mapping[str, dict | None]) -> dict[str, dict | None]:
+    """Set (or, for None, remove) files' entries in the folder's manifest.json, written whole and atomically;
+    returns the entries they replace, to put back."""
+    manifest = folder / "manifest.json"
+    listed = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    previous = {name: listed.get(name) for name in entries}
+    for name, entry in entries.items():
+        if entry:
+            listed[name] = entry
+        else:
+            listed.pop(name, None)
+    if listed or manifest.is_file():
+        partial = manifest.with_name(".manifest.json.partial")
+        partial.write_text(json.dumps(listed, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, manifest)
+    return previous
 
 
 def _stage(files: list[Path], uploads_dir: Path, max_mb: float) -> tuple[list[UploadResult], list[_Staged]]:
@@ -128,5 +157,7 @@ def _settle(staged: list[_Staged], outcomes: dict[str, FileResult]) -> list[Uplo
             results.append(UploadResult(False, upload.target.name, reason))
             continue
         upload.keep()
-        results.append(UploadResult(True, upload.target.name, ADDED_MESSAGES[outcome.status].format(chunks=outcome.chunks)))
+        passages = f"{outcome.chunks} passage{'' if outcome.chunks == 1 else 's'}"
+        message = ADDED_MESSAGES[outcome.status].format(passages=passages)
+        results.append(UploadResult(True, upload.target.name, f"{message} Note: {outcome.note}." if outcome.note else message))
     return results

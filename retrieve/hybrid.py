@@ -11,6 +11,7 @@ from sendbot.core.models import Chunk, Filters, Passage, Query, SearchResult
 
 
 GUARANTEED_PER_SEARCH = 3
+REMEMBERED_FILTERS = 64  # keyword masks kept per retriever: a deployment's filters repeat (one council, a few kinds)
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
@@ -29,12 +30,14 @@ def chroma_where(filters: Filters) -> dict | None:
         clauses.append({"source": {"$in": list(filters.sources)}})
     if filters.kinds:
         clauses.append({"kind": {"$in": list(filters.kinds)}})
-    if filters.date_from or filters.date_to:
-        clauses.append({"date_ord": {"$gt": 0}})
-    if filters.date_from:
-        clauses.append({"date_ord": {"$gte": int(filters.date_from.strftime("%Y%m%d"))}})
+    # A date range admits dated chunks inside it and undated ones (date_ord 0), whose period `Filters.admits`
+    # then checks (Chroma cannot read "early 2022").
+    dated = [{"date_ord": {"$gte": int(filters.date_from.strftime("%Y%m%d"))}}] if filters.date_from else []
     if filters.date_to:
-        clauses.append({"date_ord": {"$lte": int(filters.date_to.strftime("%Y%m%d"))}})
+        dated.append({"date_ord": {"$lte": int(filters.date_to.strftime("%Y%m%d"))}})
+    if dated:
+        in_range = dated[0] if len(dated) == 1 else {"$and": dated}
+        clauses.append({"$or": [in_range, {"date_ord": 0}]})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -54,13 +57,15 @@ class HybridRetriever:
         self.chunks, self.vectors = store.load_chunks()
         self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
         self.keyword_rows = np.array([self.position.get(cid, -1) for cid in keyword.ids], dtype=np.int64)
+        self._masks: dict[Filters, np.ndarray] = {}
 
     def search(self, query: Query, k: int = 5, filters: Filters = Filters()) -> SearchResult:
         """The top k distinct passages for the query within the filters."""
         vector = self.embedder.encode([query.expanded or query.question])[0]
         if not query.cleaned or not self.chunks:
             return SearchResult([], vector)
-        dense = [cid for cid, _ in self.store.query(vector, self.candidates, chroma_where(filters)) if cid in self.position]
+        dense = [cid for cid, _ in self.store.query(vector, self.candidates, chroma_where(filters))
+                 if cid in self.position and (not filters.active or filters.admits(self.chunk(cid)))]
         keyword = self._keyword_ranking(query.expanded, filters)
         fused = reciprocal_rank_fusion([dense, keyword], self.rrf_k)
         ordered = sorted(fused, key=lambda cid: -fused[cid])
@@ -84,12 +89,23 @@ class HybridRetriever:
         scores = self.keyword.scores(text)
         if scores.size == 0:
             return []
-        valid = self.keyword_rows >= 0
-        if filters.active:
-            valid &= np.array([row >= 0 and filters.admits(self.chunks[row]) for row in self.keyword_rows])
-        scores = np.where(valid & (scores > 0), scores, 0.0)
+        scores = np.where(self._admitted(filters) & (scores > 0), scores, 0.0)
         top = np.argsort(-scores)[: self.candidates]
         return [self.keyword.ids[i] for i in top if scores[i] > 0]
+
+    def _admitted(self, filters: Filters) -> np.ndarray:
+        """Which keyword rows are live chunks the filters admit. Judging every chunk in Python costs time in
+        proportion to the corpus (2.3 ms a question at 10x, ~25 ms at 100x), so each distinct filter is judged once
+        per index state; the chunks are fixed for this retriever's life, so a mask never goes stale."""
+        mask = self._masks.get(filters)
+        if mask is None:
+            mask = self.keyword_rows >= 0
+            if filters.active:
+                mask &= np.array([row >= 0 and filters.admits(self.chunks[row]) for row in self.keyword_rows], dtype=bool)
+            if len(self._masks) >= REMEMBERED_FILTERS:
+                self._masks.clear()
+            self._masks[filters] = mask
+        return mask
 
     def chunk(self, chunk_id: str) -> Chunk:
         """A live chunk by id."""

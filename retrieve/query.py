@@ -11,6 +11,7 @@ from sendbot.core.models import Query
 from sendbot.core.text import STOPWORDS
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
+EVERYDAY_PATH = Path(__file__).with_name("everyday.tsv")
 
 # Sentences that address the bot rather than the documents. They are removed before searching: the answer is
 # always built from the documents, so such text can never change what sendbot does.
@@ -26,13 +27,28 @@ _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|wa
 
 
 @functools.cache
+def acronyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(acronym, expansions) pairs from glossary.tsv: expanded both ways."""
+    return _read_terms(GLOSSARY_PATH)
+
+
+@functools.cache
+def everyday_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(everyday word, paper terms) pairs from everyday.tsv: "mums" is searched as "parents" too, one way only."""
+    return _read_terms(EVERYDAY_PATH)
+
+
 def glossary() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(acronym, expansions) pairs from glossary.tsv."""
+    """Every term a question word may stand for: acronyms and everyday words, with what the papers call them."""
+    return acronyms() + everyday_words()
+
+
+def _read_terms(path: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
     entries = []
-    for line in GLOSSARY_PATH.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            acronym, expansions = line.split("\t")
-            entries.append((acronym.strip(), tuple(e.strip() for e in expansions.split("|"))))
+            term, expansions = line.split("\t")
+            entries.append((term.strip(), tuple(e.strip() for e in expansions.split("|"))))
     return tuple(entries)
 
 
@@ -47,14 +63,17 @@ def strip_instructions(question: str) -> tuple[str, bool]:
 
 
 def expand_acronyms(text: str) -> str:
-    """Append the expansions of acronyms in the text, and the acronyms of spelled-out terms."""
+    """Append the expansions of acronyms and everyday words in the text, and the acronyms of spelled-out terms."""
     additions: list[str] = []
     lowered = text.lower()
-    for acronym, expansions in glossary():
+    for acronym, expansions in acronyms():
         if re.search(rf"\b{re.escape(acronym)}s?\b", text, re.IGNORECASE):
             additions.extend(expansions)
         elif any(re.search(rf"\b{re.escape(e.lower())}\b", lowered) for e in expansions):
             additions.append(acronym)
+    for word, terms in everyday_words():
+        if re.search(rf"\b{re.escape(word)}s?\b", text, re.IGNORECASE):
+            additions.extend(terms)
     return text if not additions else f"{text} ({'; '.join(dict.fromkeys(additions))})"
 
 

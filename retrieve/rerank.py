@@ -2,15 +2,21 @@
 
 Passages are chunks that mix several points; the sentence that answers a question is what matters, so passages
 are re-ordered by their best sentence and the answerer composes from the scored sentences.
+
+Two scores are kept apart: which unit answers best is a learned ranking (unit_ranker.json, trained on the golden
+set's dev split by `sendbot eval --train`); whether the documents answer at all (the evidence the answerer refuses
+on) is the hand-weighted score of the best unit, which separated answerable from unanswerable questions better.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -40,14 +46,18 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 LONG_SENTENCE_WORDS = 40  # words past this count against a sentence: run-on table text makes a poor answer
 
-# What a unit is scored on, and each feature's weight: meaning (MiniLM cosine), coverage of the question's rarer
-# words and the passage's similarity carry the score; answer-type cues ("how many" answered with a number, "when"
-# with a date, "what was promised" with a will/would, "what does X mean" with a definition), a year the question
-# names, questions in the documents and run-on length add or take a little. Set by hand; a logistic regression
-# trained on the dev split ranked single units better but answered worse end to end (see the commit history).
+# What a unit is scored on: meaning (MiniLM cosine), coverage of the question's rarer words, the passage's
+# similarity, answer-type cues ("how many" answered with a number, "when" with a date, "what was promised" with a
+# will/would, "what does X mean" with a definition), a year the question names, questions in the documents, run-on
+# length, the passage's retrieval rank (0 first, towards 1 last) and the unit's length (log of its words).
 FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number_missing", "date_match",
-            "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words")
-WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05, -0.15, -0.05, -0.1, -0.002])
+            "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words",
+            "passage_rank", "log_words")
+# The evidence that the documents answer at all: hand-set weights of the first 13 features, kept because neither
+# the learned ranking score nor a logistic regression over the best unit's features (grouped cross-validation on
+# dev) told answerable from unanswerable questions better.
+EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05, -0.15, -0.05, -0.1, -0.002])
+RANKER_PATH = Path(__file__).with_name("unit_ranker.json")
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
 SENTENCES_TO_EMBED = 20
 
@@ -103,12 +113,17 @@ def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranke
     return replace(whole, passages=passages, sentences=sorted(sentences.values(), key=lambda s: -s.score)), required
 
 
+_CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$", re.I)
+
+
 def answers_something(text: str, start: int, end: int) -> bool:
     """False for headings and lead-ins ("... as follows:"), which state nothing on their own, and for sentences
     planted in a document to steer an AI assistant, which must never reach a reader as an answer."""
     sentence = text[start:end]
     if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
         return False
+    if sentence[0].islower() and _CUT_OFF.search(sentence):
+        return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved feedback from")
     whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
     return not (whole_line and looks_like_heading(sentence))
 
@@ -136,9 +151,38 @@ class QuestionProfile:
         return sum(w for _, w in self.groups) or 1.0
 
 
+@dataclass(frozen=True)
+class UnitRanker:
+    """The learned unit ranking: a weight per feature (FEATURES order), and how fast a unit's score falls with its
+    distance below the best unit's ranking score (`decay`), so the answerer's keep-ratio is a ranking margin."""
+
+    weights: tuple[float, ...]
+    decay: float
+    trained_on: str = ""
+
+    def to_json(self) -> str:
+        """The model file's text: stable, rounded, one weight per named feature (reviewable in a diff)."""
+        return json.dumps({"trained_on": self.trained_on, "decay": round(self.decay, 6),
+                           "weights": {f: round(w, 6) for f, w in zip(FEATURES, self.weights)}}, indent=2) + "\n"
+
+
+@functools.cache
+def load_ranker(path: Path = RANKER_PATH) -> UnitRanker:
+    """The shipped unit ranker; a file that does not match FEATURES is an error saying how to rebuild it."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        weights = raw["weights"]
+        if list(weights) != list(FEATURES):
+            raise ValueError(f"its features {list(weights)} are not {list(FEATURES)}")
+        return UnitRanker(tuple(float(weights[f]) for f in FEATURES), float(raw["decay"]), str(raw.get("trained_on", "")))
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"unit ranker model {path} is unusable ({error}): run `sendbot eval --train` to rebuild it") from None
+
+
 def unit_features(profile: QuestionProfile, sentence: str, words: set[str], passage: Passage,
-                  passage_years: set[str], unit: Unit) -> np.ndarray:
-    """The unit's features (FEATURES order) with 0 for "semantic", which needs the unit's vector."""
+                  passage_years: set[str], unit: Unit, rank: float) -> np.ndarray:
+    """The unit's features (FEATURES order) with 0 for "semantic", which needs the unit's vector; `rank` is the
+    passage's retrieval rank scaled to 0-1."""
     sentence_years = set(_YEAR.findall(sentence))
     has_number, has_date = bool(_HAS_NUMBER.search(sentence)), bool(_HAS_DATE.search(sentence))
     return np.array([
@@ -155,16 +199,19 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
         bool(profile.years & passage_years) and bool(profile.years - sentence_years),  # near, not in this unit
         unit.kind == "question" and not profile.asks_about_questions,
         max(0, len(sentence.split()) - LONG_SENTENCE_WORDS),
+        rank,
+        math.log1p(len(sentence.split())),
     ], dtype=np.float64)
 
 
 class SentenceReranker:
-    """Scores answer units by meaning (MiniLM), rare-term overlap (idf over the indexed chunks) and passage
-    similarity, with answer-type cues."""
+    """Ranks answer units with the learned ranker over meaning (MiniLM), rare-term overlap (idf over the indexed
+    chunks), passage similarity and answer-type cues; scales the ranking by the evidence the answerer refuses on."""
 
-    def __init__(self, embedder: Embedder, chunks: list[Chunk], weights: np.ndarray = WEIGHTS) -> None:
+    def __init__(self, embedder: Embedder, chunks: list[Chunk], ranker: UnitRanker | None = None) -> None:
         self.embedder = embedder
-        self.weights = weights
+        self.ranker = ranker or load_ranker()
+        self.weights = np.array(self.ranker.weights)
         frequency = Counter(s for chunk in chunks for s in stems(chunk.search_text))
         total = max(len(chunks), 1)
         self.idf = {term: math.log(1 + total / count) for term, count in frequency.items()}
@@ -184,13 +231,12 @@ class SentenceReranker:
     def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:
         """The k passages with the best units, and the scored units of those passages (best first)."""
         rough = self.candidate_units(self.profile(query), candidates)
-        rough.sort(key=lambda r: -float(r[0] @ self.weights))  # without meaning yet: that needs the vectors
-        shortlist = rough[:SENTENCES_TO_EMBED]
+        shortlist = self.shortlist(rough)
         vectors = self.unit_vectors([(candidates[i].chunk.id, a, b, text) for _, i, a, b, text in shortlist])
-        scored = []
-        for (features, i, a, b, _), vector in zip(shortlist, vectors):
+        for (features, *_), vector in zip(shortlist, vectors):
             features[0] = float(vector @ query_vector)
-            scored.append((float(features @ self.weights), i, a, b, vector))
+        scored = [(score, i, a, b, vector) for score, (_, i, a, b, _), vector
+                  in zip(self.scores([f for f, *_ in shortlist]), shortlist, vectors)]
         scored.sort(key=lambda r: -r[0])
         best_by_passage: dict[int, float] = {}
         for score, i, *_ in scored:
@@ -200,10 +246,31 @@ class SentenceReranker:
         sentences = [ScoredSentence(new_index[i], a, b, score, vector) for score, i, a, b, vector in scored if i in new_index]
         return Reranked([candidates[i] for i in order], sentences)
 
+    def shortlist(self, rough: list[tuple]) -> list[tuple]:
+        """The units worth embedding, judged without meaning yet (that needs the vectors): the best by the learned
+        ranking and the best by the evidence weights, so the evidence is found among the same units as ever."""
+        def best(weights: np.ndarray) -> list[int]:
+            order = sorted(range(len(rough)), key=lambda n: -float(rough[n][0][: len(weights)] @ weights))
+            return order[:SENTENCES_TO_EMBED]
+
+        return [rough[n] for n in dict.fromkeys(best(self.weights) + best(EVIDENCE_WEIGHTS))]
+
+    def scores(self, features: list[np.ndarray]) -> list[float]:
+        """Each unit's score: the evidence (best hand-weighted score of any unit, the answerer's refusal test)
+        times exp(-decay x how far its learned ranking score is below the best's); the best unit scores the
+        evidence itself. Order is the learned ranking's, even when the evidence is nil."""
+        if not features:
+            return []
+        rows = np.array(features)
+        ranking = rows @ self.weights
+        evidence = max(float(np.max(rows[:, : len(EVIDENCE_WEIGHTS)] @ EVIDENCE_WEIGHTS)), 1e-6)
+        return [evidence * math.exp(-self.ranker.decay * (float(ranking.max()) - r)) for r in ranking]
+
     def candidate_units(self, profile: QuestionProfile, candidates: list[Passage]) -> list[tuple]:
         """(features, passage index, start, end, text) for every unit of the candidate passages that could answer."""
         rough = []
         for i, passage in enumerate(candidates):
+            rank = i / max(len(candidates), 1)
             text = passage.chunk.text
             context = context_stems(passage.chunk.context)
             passage_years = set(_YEAR.findall(passage.chunk.search_text))
@@ -212,7 +279,7 @@ class SentenceReranker:
                     continue
                 sentence = text[unit.start : unit.end]
                 words = stems(sentence) | context | context_stems(unit.responds_to)
-                features = unit_features(profile, sentence, words, passage, passage_years, unit)
+                features = unit_features(profile, sentence, words, passage, passage_years, unit, rank)
                 rough.append((features, i, unit.start, unit.end, sentence))
         return rough
 

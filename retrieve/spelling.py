@@ -8,6 +8,7 @@ the cost of a pasted 100,000-character "word" the same as a short one.
 from __future__ import annotations
 
 import re
+import functools
 from collections import Counter
 
 from symspellpy import SymSpell, Verbosity
@@ -22,29 +23,43 @@ MAX_VOCABULARY = 100_000  # the most frequent document words; bounds memory what
 
 
 class Speller:
-    """Maps an unknown word to the closest document word (ties: the most frequent) within two edits.
+    """Maps an unknown word to the closest known word within two edits: a document word (ties: the most
+    frequent), or an English word from `dictionary` when that is strictly closer.
 
     A word is unknown when neither the documents nor `dictionary` (real English words, which must not be
-    "corrected" into document words: "weather" is not a typo of "whether") contain it.
+    "corrected" into document words: "weather" is not a typo of "whether") contain it. English words are
+    candidates too, so "hapens" becomes "happens" (one edit), not the document word "papers" (two).
     """
 
     def __init__(self, texts: list[str], dictionary: frozenset[str] = frozenset()) -> None:
         self.dictionary = dictionary
         counts = Counter(w.lower() for text in texts for w in _WORD.findall(text))
         self.frequency = dict(counts.most_common(MAX_VOCABULARY))
-        self.symspell = SymSpell(max_dictionary_edit_distance=MAX_EDITS, prefix_length=PREFIX_LENGTH)
-        for word, count in self.frequency.items():
-            if len(word) >= MIN_LENGTH:
-                self.symspell.create_dictionary_entry(word, count)
+        self.symspell = _symspell(tuple(w for w in self.frequency.items() if len(w[0]) >= MIN_LENGTH))
+        _english(dictionary)  # built here (once per process), not inside the first question with a typo (~3 s)
 
     def correct_word(self, word: str) -> str:
         """The word itself if the documents use it (or it is too short to judge), else the likeliest correction."""
         lower = word.lower()
         if len(lower) < MIN_LENGTH or lower in self.frequency or lower in STOPWORDS or lower in self.dictionary:
             return word
-        suggestions = self.symspell.lookup(lower, Verbosity.TOP, max_edit_distance=MAX_EDITS)
-        return suggestions[0].term if suggestions else word
+        found = [s.lookup(lower, Verbosity.TOP, max_edit_distance=MAX_EDITS) for s in (self.symspell, _english(self.dictionary))]
+        candidates = [(s[0].distance, order, s[0].term) for order, s in enumerate(found) if s]
+        return min(candidates)[2] if candidates else word
 
     def correct(self, text: str) -> str:
         """The text with each unknown word replaced by its correction."""
         return _WORD.sub(lambda m: self.correct_word(m.group()), text)
+
+
+def _symspell(counts: tuple[tuple[str, int], ...]) -> SymSpell:
+    symspell = SymSpell(max_dictionary_edit_distance=MAX_EDITS, prefix_length=PREFIX_LENGTH)
+    for word, count in counts:
+        symspell.create_dictionary_entry(word, count)
+    return symspell
+
+
+@functools.lru_cache(maxsize=2)
+def _english(dictionary: frozenset[str]) -> SymSpell:
+    """The dictionary's words as correction candidates, built once per process (it is the same every time)."""
+    return _symspell(tuple((w, 1) for w in dictionary if len(w) >= MIN_LENGTH))

@@ -19,6 +19,7 @@ from sendbot.core.text import BULLET_LINE, NUMBERED_LINE, split_sentences
 UnitKind = Literal["sentence", "list", "question"]
 MAX_LIST_ITEMS = 6
 MAX_LIST_WORDS = 90
+MAX_PLAIN_ITEM_WORDS = 20  # an unmarked line longer than this after the first is prose again, not a list item
 _ITEM = re.compile(rf"{BULLET_LINE.pattern}|{NUMBERED_LINE.pattern}|^[\u2022\u00b7\u25aa\u25cf\u2013]\s?\S")
 
 
@@ -43,11 +44,12 @@ def answer_units(text: str) -> list[Unit]:
             asked = line
             units.extend(Unit(start + s.start, start + s.end, "question") for s in split_sentences(line))
             continue
-        units.extend(Unit(start + s.start, start + s.end, "sentence", asked) for s in split_sentences(line))
-        if line.endswith(":"):
+        sentences = [Unit(start + s.start, start + s.end, "sentence", asked) for s in split_sentences(line)]
+        units.extend(sentences)
+        if line.endswith(":") and sentences:
             listed = _list_after(text, lines[index + 1 :])
             if listed:
-                units.append(Unit(start, listed, "list", asked))
+                units.append(Unit(sentences[-1].start, listed, "list", asked))  # from the lead-in sentence itself
     return units
 
 
@@ -71,12 +73,22 @@ def _is_question_line(line: str) -> bool:
 
 
 def _list_after(text: str, following: list[tuple[int, int]]) -> int:
-    """Where the list items right after a lead-in end (0 when no item follows), within the unit's size limits."""
+    """Where the list items right after a lead-in end (0 when no item follows), within the unit's size limits.
+
+    Items are bulleted or numbered lines; PDF text often loses the bullet glyphs, so when the first line after the
+    lead-in has no marker, the items are the short lines that follow it ("Independent living", "Employment"), or
+    that one line when it runs the items together.
+    """
     end, words = 0, 0
+    marked = bool(following) and bool(_ITEM.match(text[following[0][0] : following[0][1]]))
     for count, (start, stop) in enumerate(following):
         item = text[start:stop]
         words += len(item.split())
-        if not _ITEM.match(item) or count == MAX_LIST_ITEMS or (end and words > MAX_LIST_WORDS):
+        if count == MAX_LIST_ITEMS or words > MAX_LIST_WORDS or item.endswith(":"):
             break
+        if marked and not _ITEM.match(item):
+            break
+        if not marked and count and len(item.split()) > MAX_PLAIN_ITEM_WORDS:
+            break  # a paragraph resumes
         end = stop
     return end

@@ -15,9 +15,11 @@ from typing import Callable
 from answer import refusal
 from answer.extractive import ExtractiveAnswerer
 from answer.generated import LLMAnswerer, make_llm
+from commitments.chat import with_register
 from index.embedder import Embedder, get_embedder, known_words
 from index.keyword import refresh_keyword_index
-from index.store import Store
+from index.store import Store, open_store
+from index.watch import RegistryWatcher
 from ingest.pipeline import ingest
 from retrieve.hybrid import HybridRetriever
 from retrieve.query import part_query, prepare_query, split_question
@@ -93,13 +95,13 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
     Calibration passes `answerer=` (one that never refuses), baselines pass `retriever=`; nothing is patched.
     """
     embedder = embedder or get_embedder()
-    store = overrides.pop("store", None) or Store(settings.data_dir)
+    store = overrides.pop("store", None) or open_store(settings)
     keyword = refresh_keyword_index(store, settings.bm25_dir)
     retriever = overrides.pop("retriever", None) or HybridRetriever(
         store, keyword, embedder, settings.candidates, settings.rrf_k, settings.duplicate_similarity)
     stages = {
         "reranker": lambda: SentenceReranker(embedder, retriever.chunks),
-        "answerer": lambda: default_answerer(settings),
+        "answerer": lambda: default_answerer(settings, lambda a: with_register(a, settings, store, retriever.chunks)),
         "speller": lambda: Speller([c.search_text for c in retriever.chunks], known_words()),
     }
     unknown = set(overrides) - set(stages)
@@ -109,9 +111,10 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
     return Pipeline(settings=settings, store=store, retriever=retriever, **built)
 
 
-def default_answerer(settings: Settings) -> Answerer:
-    """The extractive answerer; wrapped by the guarded language model answerer when SENDBOT_LLM_URL is set."""
-    extractive = ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence)
+def default_answerer(settings: Settings, register: Callable[[Answerer], Answerer] = lambda a: a) -> Answerer:
+    """The extractive answerer (behind `register`, which answers promise questions from the commitments register);
+    wrapped by the guarded language model answerer when SENDBOT_LLM_URL is set."""
+    extractive = register(ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence))
     if not settings.llm_configured:
         return extractive
     return LLMAnswerer(extractive, make_llm(settings))
@@ -125,11 +128,18 @@ class SendBot:
         self.embedder = get_embedder()
         self._changes = threading.Lock()  # one reload, ingest or removal at a time; questions never wait on it
         self.pipeline = build_pipeline(settings, self.embedder)
+        # On a shared Chroma server other processes ingest and remove too: follow them (index/watch.py).
+        self.watcher = RegistryWatcher(self, settings.sync_seconds).start() if settings.chroma_url else None
+
+    @property
+    def store(self) -> Store:
+        """The store the current pipeline answers from (with the registry snapshot it was built on)."""
+        return self.pipeline.store
 
     @classmethod
     def open(cls, settings: Settings, progress: Callable[[str], None] | None = None, show_bar: bool = False) -> "SendBot":
         """Open the index, ingesting the bundled corpus first when the data directory is empty."""
-        if not Store(settings.data_dir).files:
+        if not open_store(settings).files:
             if progress:
                 progress(f"The index in {settings.data_dir} is empty: ingesting the bundled corpus from {settings.corpus_dir} first.")
             ingest([settings.corpus_dir], settings, progress=progress, show_bar=show_bar)
@@ -143,6 +153,21 @@ class SendBot:
     def ask(self, question: str, filters: Filters = Filters(), k: int | None = None) -> Answer:
         """Answer a question from the documents, with citations, or refuse."""
         return self.pipeline.ask(question, filters, k)[0]
+
+    def ask_with_passages(self, question: str, filters: Filters = Filters()) -> tuple[Answer, list[Passage]]:
+        """The answer and the passages it was composed from (the web app offers their topics to ask next)."""
+        return self.pipeline.ask(question, filters)
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every content word of the indexed passages, their sections and titles (to say which words of a question
+        no document uses); computed once per state of the index."""
+        pipeline = self.pipeline
+        cached = getattr(self, "_vocabulary", None)
+        if cached is None or cached[0] is not pipeline:
+            chunks = pipeline.retriever.chunks
+            cached = (pipeline, frozenset(w for c in chunks for w in content_words(f"{c.title}\n{c.search_text}")))
+            self._vocabulary = cached
+        return cached[1]
 
     def documents(self) -> list[FileRecord]:
         """The indexed documents, newest first (undated last)."""
@@ -162,7 +187,7 @@ class SendBot:
     def remove(self, source: str) -> bool:
         """Remove a document from the index; False if it was not there."""
         with self._changes:
-            store = Store(self.settings.data_dir)
+            store = open_store(self.settings)
             if source not in store.files:
                 return False
             store.remove_document(source)

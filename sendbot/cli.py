@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
+from commitments.models import KINDS, STATUSES
 from sendbot.core.config import LLM_KINDS, check_llm, load_settings
 from sendbot.core.models import CITATION_FIELDS, Answer, Filters
-from sendbot.web.options import serve_options
+from sendbot.web.options import chroma_url_option, serve_options
 
 _CONTRACT = ('{"question", "answer", "refused", "citations": [{'
              + ", ".join(f'"{name}"' for name in CITATION_FIELDS) + '}], "answerer"}')
@@ -42,9 +43,10 @@ class _FriendlyGroup(click.Group):
 @click.group(cls=_FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the index lives (default: ./data in the project, or $SENDBOT_DATA_DIR).")
+@chroma_url_option
 @click.version_option(package_name="sendbot")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None) -> None:
+def main(ctx: click.Context, data_dir: Path | None, chroma_url: str | None) -> None:
     """sendbot answers questions from a council's SEND Local Offer and published papers, citing every sentence.
 
     \b
@@ -53,7 +55,7 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
     The first question ingests the bundled corpus if the index is empty.
     """
     try:
-        ctx.obj = {"settings": load_settings(data_dir=data_dir)}
+        ctx.obj = {"settings": load_settings(data_dir=data_dir, chroma_url=chroma_url)}
     except ValueError as error:
         raise click.UsageError(str(error)) from None
 
@@ -77,6 +79,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, follow_link
     settings = replace(_settings(ctx), follow_links=True) if follow_links else _settings(ctx)
     targets = list(paths) or [settings.corpus_dir]
     report = run_ingest(targets, settings, prune=prune, progress=None if as_json else _say, show_bar=sys.stderr.isatty())
+    _update_commitments(settings)
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:
@@ -88,6 +91,55 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, follow_link
         for result in report.files:
             if result.status in ("failed", "skipped"):
                 click.echo(f"  {result.status}: {result.path}: {result.reason}", err=True)
+    if report.failed:
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The sources file (default: sources.toml in the project, or $SENDBOT_SOURCES); "
+              "see sources.example.toml.")
+@click.option("--source", "names", multiple=True, help="Only the source with this name; repeat for several.")
+@click.option("--dry-run", is_flag=True, help="Fetch and compare, but change nothing: list what would change.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object (counts and every document).")
+@click.pass_context
+def sync(ctx: click.Context, config_path: Path | None, names: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Fetch the council's committee papers (ModernGov) and Local Offer pages, and index what changed.
+
+    The sites, the contact sent with every request and the pace are in sources.toml. Unchanged documents are not
+    indexed again, changed ones are replaced whole, and one gone (404/410) on two syncs in a row is removed. A 403,
+    a firewall challenge or a robots.txt disallow is reported as blocked, never worked around. Prints fetched, new,
+    changed, unchanged, removed, blocked and failed counts. Exits with status 1 if a document or a whole source
+    could not be synced.
+    """
+    from ingest.sync.run import run_sync
+    from ingest.sync.sources import SourcesError, load_sources
+
+    settings = _settings(ctx)
+    try:
+        config = load_sources((config_path or settings.sources).expanduser().resolve())
+    except SourcesError as error:
+        raise click.UsageError(str(error)) from None
+    unknown = [name for name in names if name not in config.names]
+    if unknown:
+        raise click.BadParameter(f"no source named {unknown[0]!r} in {config.path} (there are: {', '.join(config.names)})",
+                                 param_hint="--source")
+    for warning in config.warnings:
+        _say(f"warning: {warning}")
+    try:
+        report = run_sync(config, settings, names, dry_run, progress=None if as_json else _say,
+                          show_bar=sys.stderr.isatty())
+    except ValueError as error:  # a damaged sync state file: the message says what to do
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        counts = ", ".join(f"{report.count(s)} {s}" for s in ("new", "changed", "unchanged", "removed", "blocked", "failed"))
+        click.echo(f"{'Dry run (nothing changed): ' if dry_run else ''}{report.fetched} fetched: {counts} "
+                   f"({report.count('missing')} gone once, {report.count('skipped')} skipped); "
+                   f"{report.requests} requests in {report.seconds:.1f}s. Files: {settings.synced_dir}")
+    for name in report.unreachable:
+        _say(f"nothing could be fetched from {name}: see its blocked and failed lines above")
     if report.failed:
         ctx.exit(1)
 
@@ -132,12 +184,22 @@ def _filters(source: tuple[str, ...], kind: tuple[str, ...], date_from: str | No
 
 
 def format_answer(answer: Answer) -> str:
-    """An answer and its numbered sources as plain text for a terminal."""
+    """An answer and its numbered sources as plain text for a terminal.
+
+    When the answer quotes documents of different dates, each sentence goes on its own line under when it was
+    said (latest first, earlier ones marked), so a 2022 plan and a 2023 update are never read as one.
+    """
     lines = [answer.text, ""]
+    if answer.spans_dates:
+        lines = [f"{s.said_label}: {s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in answer.sentences] + [""]
     for c in answer.citations:
         where = ", ".join(x for x in (f"page {c.page}" if c.page else "", c.section) if x)
         lines.append(f"[{c.n}] {c.title} ({c.date or c.period or 'undated'}) - {c.source}{', ' + where if where else ''}")
         lines.append(f'    "{c.quote}"')
+        if c.item:
+            lines.append(f"    item {c.item}")
+        if c.url:
+            lines.append(f"    {c.url}")
     return "\n".join(lines).rstrip()
 
 
@@ -189,18 +251,98 @@ def _stdin_lines():
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
-    """List the indexed documents with their date, kind and chunk count."""
-    from index.store import Store
+    """List the indexed documents with their date, kind and chunk count, any warning ingest gave about them (e.g.
+    pages without text), and, for those `sendbot sync` fetched, the council's address and when the last sync checked
+    them."""
+    from index.store import open_store
+    from ingest.sync.state import synced_documents
 
-    records = sorted(Store(_settings(ctx).data_dir).files.values(), key=lambda r: r.source)
+    settings = _settings(ctx)
+    records = sorted(open_store(settings).files.values(), key=lambda r: r.source)
+    synced = synced_documents(settings.sync_state)
+    origin = {r.source: {"url": synced[r.source].url, "synced": synced[r.source].checked_at}
+              for r in records if r.source in synced}
     if as_json:
         click.echo(json.dumps([{"source": r.source, "title": r.title, "date": r.date, "period": r.period,
-                                "kind": r.kind, "publisher": r.publisher, "chunks": r.chunks} for r in records]))
+                                "kind": r.kind, "publisher": r.publisher, "chunks": r.chunks, "note": r.note,
+                                **origin.get(r.source, {})}
+                               for r in records]))
         return
     if not records:
         click.echo("The index is empty. Run `sendbot ingest` to add the bundled corpus.")
     for r in records:
         click.echo(f"{r.date or 'undated':10}  {r.kind:30}  {r.chunks:4} chunks  {r.source}\n            {r.title}")
+        if r.note:
+            click.echo(f"            warning: {r.note}")
+        if r.source in origin:
+            click.echo(f"            {origin[r.source]['url']} (checked {origin[r.source]['synced']})")
+
+
+def _update_commitments(settings) -> None:
+    """Rebuild the commitments register after the live files changed (a file it cannot read again is noted)."""
+    from commitments.register import update_register
+
+    for note in update_register(settings).notes:
+        _say(f"commitments: {note}")
+
+
+@main.command(name="commitments")
+@click.option("--source", "sources_", multiple=True, help="Only this document (repeatable; names as `sendbot sources` lists them).")
+@click.option("--who", default="", help="Only commitments whose person, role or body contains this text, e.g. 'Board'.")
+@click.option("--from", "date_from", help="Only statements in papers dated from this day (2023-05-24, 24/05/2023, May 2023 or 2023).")
+@click.option("--to", "date_to", help="Only statements in papers dated up to this day.")
+@click.option("--due-before", help="Only commitments due before this day.")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only this status (repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only this kind (repeatable).")
+@click.option("--today", help="Judge what is overdue as of this day (default: today).")
+@click.option("--rebuild", is_flag=True, help="Rebuild the register even if it is up to date.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the rows as CSV (one per commitment, follow-ups in one cell).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of commitments (quote, what, who, due, kind, "
+              "status, source, title, date, page, section, follow_ups [{quote, source, date, page}], ...).")
+@click.pass_context
+def commitments_command(ctx, sources_, who, date_from, date_to, due_before, statuses, kinds, today, rebuild, as_csv,
+                        as_json) -> None:
+    """The commitments register: what the papers promised, decided, asked for or targeted, by whom and by when,
+    each quoted word for word with its page, and what later papers say about it.
+
+    Status: done (a later paper or the plan itself reports it done), overdue (its due date has passed with no report
+    of completion), in progress (later papers report on it), or no later mention. The register is rebuilt from the
+    index whenever its documents change; an empty index gets the bundled corpus first.
+    """
+    from datetime import date
+
+    from commitments.register import RegisterFilter, row_json, select, update_register
+    from commitments.render import format_text, to_csv
+    from index.store import open_store
+    from sendbot.core.dates import parse_day
+
+    try:
+        chosen = RegisterFilter.parse(sources_, who, date_from, date_to, due_before, statuses, kinds)
+        day = parse_day(today) or date.today()
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    settings = _settings(ctx)
+    live = open_store(settings).files
+    if not live:
+        from ingest.pipeline import ingest as run_ingest
+
+        _say(f"The index in {settings.data_dir} is empty: ingesting the bundled corpus from {settings.corpus_dir} first.")
+        run_ingest([settings.corpus_dir], settings, progress=_say)
+        live = open_store(settings).files
+    unknown = [s for s in sources_ if s not in live]
+    if unknown:
+        raise click.BadParameter(f"no indexed document is named {', '.join(unknown)}; `sendbot sources` lists them.",
+                                 param_hint="--source")
+    register = update_register(settings, force=rebuild)
+    for note in register.notes:
+        _say(f"commitments: {note}")
+    rows = select(register, chosen, day)
+    if as_json:
+        click.echo(json.dumps([row_json(c, state) for c, state in rows], ensure_ascii=False))
+    elif as_csv:
+        click.echo(to_csv(rows), nl=False)
+    else:
+        click.echo(format_text(rows))
 
 
 @main.command()
@@ -217,7 +359,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     from index.doctor import examine
 
     settings = _settings(ctx)
-    report = examine(settings.data_dir, settings.bm25_dir)
+    report = examine(settings.data_dir, settings.bm25_dir, settings.chroma_url)
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:
@@ -228,7 +370,53 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
         ctx.exit(1)
 
 
+def _train_ranker(pipeline, questions: list, as_json: bool) -> None:
+    """`sendbot eval --train`: fit the unit ranker on the dev split, write its model file, print how it ranks."""
+    from evals.golden import select
+    from evals.train import train
+    from retrieve.rerank import RANKER_PATH
+
+    dev = select(questions, "dev")
+    with click.progressbar(length=len(dev), label="Scoring the dev questions' units", file=sys.stderr) as bar:
+        report = train(pipeline, dev, bar.update)
+    RANKER_PATH.write_text(report.ranker.to_json(), encoding="utf-8")
+    numbers = {"questions": report.questions, "units": report.units, "top1": report.top1,
+               "top1_cv": report.top1_cv, "semantic_top1": report.semantic_top1}
+    click.echo(json.dumps(numbers) if as_json else
+               f"Wrote {RANKER_PATH} from {report.questions} dev questions ({report.units} units): best unit holds a "
+               f"fact {report.top1:.3f} (held out, grouped by question: {report.top1_cv:.3f}; meaning alone "
+               f"{report.semantic_top1:.3f}).")
+
+
+def _eval_commitments(ctx: click.Context, gate: Path | None, as_json: bool) -> None:
+    """`sendbot eval --commitments`: the register's scores against the labelled set, held to the budgets."""
+    from evals.commitments import gate_failures, load_gate, run_commitments_eval, summary_text
+    from index.store import open_store
+
+    settings = _settings(ctx)
+    if not open_store(settings).files:
+        from ingest.pipeline import ingest as run_ingest
+
+        run_ingest([settings.corpus_dir], settings, progress=_say)
+    try:
+        scores = run_commitments_eval(settings)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    failures = gate_failures(scores["test"], load_gate(gate) if gate else load_gate())  # tuned on dev
+    if as_json:
+        click.echo(json.dumps({**scores, "gate_failures": failures}, ensure_ascii=False))
+    else:
+        click.echo(summary_text(scores))
+        for failure in failures:
+            click.echo(f"BUDGET MISSED: {failure}", err=True)
+    if failures:
+        ctx.exit(1)
+
+
 @main.command(name="eval")
+@click.option("--commitments", "commitments_eval", is_flag=True, help="Score the commitments register against "
+              "evals/commitments.yaml instead (extraction precision/recall, who/due/kind accuracy, follow-up links); "
+              "exit 1 if a budget in evals/commitments_gate.toml (or --gate) is missed.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 20), default=5, show_default=True, help="Passages retrieved per question.")
 @click.option("--subset", help="Only questions of this split ('dev' to tune on, 'test' to judge by), with this tag, or "
               "matching this id glob, e.g. 'test' or 'acronym' or 'ep-*' (comma-separated).")
@@ -245,6 +433,8 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the run as JSONL for an LLM judge.")
 @click.option("--export-format", type=click.Choice(["ragas", "deepeval"]), default="ragas", show_default=True)
 @click.option("--calibrate", is_flag=True, help="Sweep the refusal threshold instead of a normal run.")
+@click.option("--train", "train_ranker", is_flag=True, help="Retrain the answer-unit ranker on the dev split (never "
+              "test, whatever --subset says) and write retrieve/unit_ranker.json instead of a normal run.")
 @click.option("--answerer", type=click.Choice(["extractive", "llm"]), help="Answer with the extractive answerer, or "
               "through the configured language model behind its guard (default: llm if SENDBOT_LLM_URL is set).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
@@ -252,12 +442,14 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_hit_at_k, min_citation_precision,
                  min_refusal_recall, max_false_refusal_rate, min_evidence, report_dir, export_path, export_format,
-                 calibrate, answerer, as_json) -> None:
+                 calibrate, answerer, as_json, commitments_eval=False, train_ranker=False) -> None:
     """Measure answer quality on the golden set: retrieval, grounding, refusals and latency.
 
     Prints a summary table (sendbot beside the baselines), writes report.md and report.html listing every failing
     question, and exits 1 when a --gate or --min-*/--max-* threshold is broken.
     """
+    if commitments_eval:
+        return _eval_commitments(ctx, gate, as_json)
     from evals import golden as golden_set
     from evals.report import summary_table, with_splits, write_reports
     from evals.suite import Gate, calibrate as sweep, run_eval, settings_for_eval, write_export
@@ -271,6 +463,8 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     pipeline = SendBot.open(settings, progress=_say).pipeline
+    if train_ranker:
+        return _train_ranker(pipeline, golden_set.load_golden(golden or golden_set.GOLDEN_PATH), as_json)
     if calibrate:
         run, points = sweep(pipeline, questions, k)
         best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
@@ -305,16 +499,56 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
         ctx.exit(1)
 
 
+def _scales(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:
+    """--scale 1,10,100 as a list of whole numbers from 1 up."""
+    if value is None:
+        return None
+    try:
+        scales = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        scales = []
+    if not scales or min(scales) < 1:
+        raise click.BadParameter(f"{value!r} is not a list of copies such as 1,10,100", ctx, param)
+    return scales
+
+
+def _bench_scales(settings, corpus: Path, scales: list[int], modes: tuple[str, ...], as_json: bool) -> None:
+    """`sendbot bench --scale`: every scale in every mode, as a table (or JSON)."""
+    from sendbot.bench.scale import MODES, as_json as results_json, run_scales, scale_table
+
+    results = run_scales(settings, corpus, scales, modes or MODES, settings.top_k, progress=_say)
+    if as_json:
+        click.echo(json.dumps(results_json(results)))
+        return
+    click.echo(scale_table(results))
+    click.echo("bare/s: SentenceTransformer.encode of the same chunks, measured once per scale (in the first mode's "
+               "process) and shown beside each mode; ratio = ingest/s over bare/s. Each mode ran in a fresh process.")
+    click.echo("The copies are other (made-up) councils' versions of the same documents. own hit@k / own facts: each "
+               "golden question restricted to the original council's documents (a source filter, as a one-council "
+               "deployment), with every copy still in the index: hit@k of the expected sources and fact recall of "
+               "the answer; this must stay within 0.02 of 1x. family hit@k: the whole index, any council's copy of "
+               "an expected document counting as a hit. The strict whole-index hit@k is in --json (hit_at_k).")
+
+
 @main.command()
 @click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder to ingest (default: the bundled corpus).")
 @click.option("--repeats", type=click.IntRange(1, 10), default=1, show_default=True, help="Passes over the golden questions.")
+@click.option("--scale", "scales", callback=_scales, metavar="N,N,...",
+              help="Instead: measure corpora of N copies of the corpus each (varied, no duplicates), e.g. 1,10,100, "
+                   "in each --mode: ingest and re-sync speed, query p50/p95, peak memory, disk and hit@k.")
+@click.option("--mode", "modes", type=click.Choice(["embedded", "server"]), multiple=True,
+              help="With --scale: Chroma embedded, or a `chroma run` server started for the run (default both).")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 @click.pass_context
-def bench(ctx: click.Context, corpus: Path | None, repeats: int, as_json: bool) -> None:
+def bench(ctx: click.Context, corpus: Path | None, repeats: int, scales: list[int] | None, modes: tuple[str, ...],
+          as_json: bool) -> None:
     """Measure ingest and query speed, each against a baseline from the same run (uses a throwaway index)."""
     from sendbot.bench import run_benchmark
 
     settings = _settings(ctx)
+    if scales:
+        _bench_scales(settings, corpus or settings.corpus_dir, scales, modes, as_json)
+        return
     _say("Benchmarking: ingest into a temporary index, re-ingest, then every golden question...")
     numbers = run_benchmark(settings, corpus or settings.corpus_dir, repeats)
     if as_json:
@@ -323,6 +557,8 @@ def bench(ctx: click.Context, corpus: Path | None, repeats: int, as_json: bool) 
     click.echo(f"ingest:    {numbers['chunks']} chunks in {numbers['ingest_seconds']:.1f}s = {numbers['ingest_chunks_per_second']:.1f} chunks/s; "
                f"bare encode {numbers['bare_encode_chunks_per_second']:.1f} chunks/s; ratio {numbers['ingest_vs_bare_encode']:.2f}")
     click.echo(f"           reading the files alone (PDF text extraction and the rest) takes {numbers['parse_seconds']:.1f}s")
+    click.echo(f"           then the commitments register ({numbers['commitments']} found): "
+               f"{numbers['commitments_register_seconds']:.1f}s, {numbers['commitments_register_vs_ingest']:.0%} of the ingest")
     click.echo(f"re-ingest: unchanged corpus in {numbers['reingest_unchanged_seconds']:.2f}s "
                f"({numbers['reingest_vs_first_ingest']:.1%} of the first ingest)")
     click.echo(f"query:     p50 {numbers['query_p50_ms']:.0f} ms, p95 {numbers['query_p95_ms']:.0f} ms over {numbers['questions']} questions; "

@@ -83,6 +83,7 @@ def launch(data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -
         "SENDBOT_DATA_DIR": str(data_dir),
         "SENDBOT_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "SENDBOT_MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
+        "SENDBOT_SOURCES": str(data_dir.with_name(f"{data_dir.name}-sources.toml")),  # none: a sync never leaves loopback
         "GRADIO_ANALYTICS_ENABLED": "False",
         "GRADIO_TEMP_DIR": str(gradio_temp_dir),
         "PYTHONUNBUFFERED": "1",
@@ -196,6 +197,12 @@ class FakeBot:
     def ask(self, question, filters=Filters(), k=None):
         self.asked.append((question, filters))
         return replace(answer_with(citation()), question=question)
+
+    def ask_with_passages(self, question, filters=Filters()):
+        return self.ask(question, filters), []
+
+    def vocabulary(self):
+        return frozenset({"mental", "health", "leaders", "trained"})
 
     def ingest(self, paths, prune=False, progress=None):
         report = IngestReport()

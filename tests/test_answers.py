@@ -19,6 +19,7 @@ MINUTES = "cfosp-minutes-ofsted-cqc-send-revisit.txt"
 LOCAL_OFFER = "local-offer-news-updates.txt"
 ROUNDUP = "wpcf-2024-roundup.txt"
 AGM = "wcf-agm-2024-09-24-parent-carer-questions.txt"
+ALL_SOURCES = (AGENDA, MINUTES, LOCAL_OFFER, ROUNDUP, AGM)
 
 # question, facts the answer must state, the document they must be cited from, and its page (PDF only)
 FACTS = [
@@ -186,18 +187,22 @@ def test_date_range_keeps_only_documents_dated_within_it(ask, search):
     answer = ask(EP_LATE, in_2023)
     assert all(c.source == AGENDA and c.date.startswith("2023") for c in answer.citations), describe(answer)
 
+    # From 2024: the AGM questions (dated 24 September 2024) and the forum's roundup (period "end of 2024").
     from_2024 = Filters(date_from=date(2024, 1, 1))
-    assert {p.chunk.source for p in search(EP_LATE, from_2024)} == {AGM}
+    assert {p.chunk.source for p in search(EP_LATE, from_2024)} == {AGM, ROUNDUP}
 
 
-def test_date_range_excludes_undated_documents(search):
-    # Only the agenda pack (2023-05-24) and the AGM questions (2024-09-24) are dated; the rest never pass a date filter.
+def test_date_range_places_undated_documents_by_their_period(search):
+    # Two documents are dated; the other three have a period ("early 2022", "end of 2024", "news items from late
+    # 2021 to 2022") that places them in a date range.
     everything = Filters(date_from=date(1900, 1, 1), date_to=date(2100, 1, 1))
-    assert {p.chunk.source for p in search("SEND support for parent carers", everything, k=40)} == {AGENDA, AGM}
+    assert {p.chunk.source for p in search("SEND support for parent carers", everything, k=60)} == set(ALL_SOURCES)
+    early_2022 = Filters(date_from=date(2022, 2, 1), date_to=date(2022, 3, 31))
+    assert {p.chunk.source for p in search("SEND support for parent carers", early_2022, k=60)} == {MINUTES, LOCAL_OFFER}
 
 
 def test_a_date_range_with_no_documents_gives_a_refusal(ask, search):
-    before = Filters(date_to=date(2022, 12, 31))
+    before = Filters(date_to=date(2021, 6, 30))  # before the earliest period (late 2021)
     assert search(EP_LATE, before) == []
     answer = ask(EP_LATE, before)
     assert answer.refused and answer.citations == ()
@@ -208,11 +213,14 @@ def test_a_date_range_with_no_documents_gives_a_refusal(ask, search):
 
 def test_answer_json_has_exactly_the_contract_keys(ask):
     data = json.loads(json.dumps(ask(EP_LATE).to_json()))
-    assert list(data) == ["question", "answer", "refused", "citations", "answerer"] and data["answerer"] == "extractive"
+    assert list(data) == ["question", "answer", "refused", "citations", "answerer", "sentences"]
+    assert data["answerer"] == "extractive"
+    assert [s["text"] for s in data["sentences"]] and all(s["text"] in data["answer"] for s in data["sentences"])
     assert data["question"] == EP_LATE and data["refused"] is False and "8 weeks" in data["answer"]
     assert data["citations"]
     for c in data["citations"]:
-        assert set(c) == {"n", "source", "title", "date", "page", "section", "text", "quote", "score"}
+        assert set(c) == {"n", "source", "title", "date", "page", "section", "text", "quote", "score", "url", "committee",
+                          "meeting", "item"}
         assert isinstance(c["n"], int) and isinstance(c["score"], float) and c["quote"] in c["text"]
 
 
@@ -235,3 +243,22 @@ def test_each_part_of_a_two_part_question_gets_its_answer(corpus, ask):
     assert {c.source for c in answer.citations} >= {"cfosp-minutes-ofsted-cqc-send-revisit.txt",
                                                      "cfosp-agenda-pack-2023-05-24.pdf"}
     assert_grounded(answer, corpus.document)
+
+
+# --- when each document said it ------------------------------------------------------------------------------
+
+
+def test_an_answer_from_documents_of_different_dates_puts_the_latest_first_and_marks_the_earlier(ask):
+    answer = ask("How are complaints about SEND handled?")
+    assert answer.spans_dates, describe(answer)
+    days = [s.date or s.period for s in answer.sentences]
+    assert answer.sentences[0].date == "2023-05-24" and not answer.sentences[0].earlier, days
+    earlier = [s for s in answer.sentences if s.earlier]
+    assert earlier and all(s.period.startswith("early 2022") and s.said == "early 2022" for s in earlier), days
+    first_earlier = answer.sentences.index(earlier[0])
+    assert all(not s.earlier for s in answer.sentences[:first_earlier])  # never blended: later ones come first
+
+
+def test_an_answer_from_one_document_is_not_split_by_date(ask):
+    answer = ask(FACTS[0].values[0])
+    assert not answer.spans_dates and not any(s.earlier for s in answer.sentences)

@@ -12,7 +12,7 @@ import pytest
 from sendbot.core.prompts import PromptError, Prompts, prompts
 from support import REPO_DIR
 
-PACKAGES = ("sendbot", "ingest", "index", "retrieve", "answer", "evals")
+PACKAGES = ("sendbot", "ingest", "index", "retrieve", "answer", "evals", "commitments")
 MAX_FUNCTION_LINES = 60
 
 

@@ -40,7 +40,7 @@ def first_ask(sendbot_exe: Path, cli_data_dir: Path):
 
 
 def assert_contract(data: dict) -> None:
-    assert list(data) == ["question", "answer", "refused", "citations", "answerer"]
+    assert list(data) == ["question", "answer", "refused", "citations", "answerer", "sentences"]
     assert isinstance(data["question"], str) and isinstance(data["answer"], str)
     assert isinstance(data["refused"], bool) and isinstance(data["citations"], list)
     for c in data["citations"]:
@@ -131,6 +131,16 @@ def test_plain_text_answer_lists_numbered_sources_with_quotes(corpus):
     assert f"(2023-05-24) - cfosp-agenda-pack-2023-05-24.pdf, page {agenda.page}" in text
 
 
+def test_plain_text_answer_from_documents_of_different_dates_says_when_each_sentence_was_said(corpus):
+    answer = corpus.bot.ask("How are complaints about SEND handled?")
+    lines = format_answer(answer).splitlines()
+    said = lines[: len(answer.sentences)]
+    assert said[0].startswith("24 May 2023: "), said
+    assert any(line.startswith("Earlier, early 2022: ") for line in said), said
+    for sentence, line in zip(answer.sentences, said):
+        assert line.endswith(f"{sentence.text} {''.join(f'[{n}]' for n in sentence.citations)}")
+
+
 # --- sources -------------------------------------------------------------------------------------------------
 
 
@@ -155,7 +165,7 @@ def test_sources_json_gives_each_document_with_its_chunk_count(first_ask, cli_da
     store = Store(cli_data_dir)
     assert [d["source"] for d in listed] == sorted(CORPUS_SOURCES)
     for d in listed:
-        assert set(d) == {"source", "title", "date", "period", "kind", "publisher", "chunks"}
+        assert set(d) == {"source", "title", "date", "period", "kind", "publisher", "chunks", "note"}
         assert d["chunks"] == store.files[d["source"]].chunks and d["kind"] == store.files[d["source"]].kind
     assert sum(d["chunks"] for d in listed) == store.collection.count()
 

@@ -57,7 +57,8 @@ def test_the_store_replaces_a_changed_vote_withdraws_and_exports_safe_csv(tmp_pa
     assert [(r["session"], r["helpful"]) for r in rows] == [("session-1", 0), ("session-2", 1)]
     saved = json.loads(rows[0]["citations"])[0]
     assert saved == {"n": 1, "source": AGENDA, "title": "Agenda pack", "date": "2023-05-24", "page": 10,
-                     "section": "Training", "quote": "• 159 Mental Health Leaders trained (59%)"}  # no text, no score
+                     "section": "Training", "quote": "• 159 Mental Health Leaders trained (59%)",
+                     "url": "", "committee": "", "meeting": "", "item": ""}  # no text, no score
     store.withdraw("session-2", "answer-b")
     table = list(csv.DictReader(io.StringIO(store.to_csv())))
     assert len(table) == 1 and table[0]["rating"] == "not helpful"

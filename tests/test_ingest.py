@@ -389,6 +389,34 @@ def test_a_pdf_with_pages_that_have_no_text_goes_in_with_a_note(settings, docs_d
     assert "2 of 4 pages have no text layer" in report.files[0].note
 
 
+def test_the_unreadable_pages_note_is_kept_on_the_record_and_shown_in_the_listings(settings, docs_dir: Path):
+    import json
+
+    from click.testing import CliRunner
+
+    from sendbot.cli import main
+    from sendbot.web.render import render_documents_table
+
+    make_pdf(docs_dir / "pack.pdf", [["Agenda", "The panel will consider the SEND strategy."], []])
+    (docs_dir / "note.txt").write_text("Short breaks run in the holidays.", encoding="utf-8")
+    note = {f.source: f.note for f in ingest([docs_dir], settings).files}["pack.pdf"]
+    files = Store(settings.data_dir).files
+    assert files["pack.pdf"].note == note and "1 of 2 pages have no text layer" in note and files["note.txt"].note == ""
+    env = {"SENDBOT_DATA_DIR": str(settings.data_dir)}
+    listed = CliRunner().invoke(main, ["sources"], env=env, catch_exceptions=False).stdout.splitlines()
+    assert f"            warning: {note}" in listed and sum("warning:" in line for line in listed) == 1
+    as_json = json.loads(CliRunner().invoke(main, ["sources", "--json"], env=env, catch_exceptions=False).stdout)
+    assert {d["source"]: d["note"] for d in as_json} == {"note.txt": "", "pack.pdf": note}
+    table = render_documents_table(list(files.values()))
+    assert table.count("<strong>Warning:</strong>") == 1 and "1 of 2 pages have no text layer" in table
+    # a registry written before records had notes still loads, each with no note
+    registry = settings.data_dir / "files.json"
+    old = {source: {k: v for k, v in record.items() if k != "note"}
+           for source, record in json.loads(registry.read_text()).items()}
+    registry.write_text(json.dumps(old))
+    assert {r.note for r in Store(settings.data_dir).files.values()} == {""}
+
+
 def test_the_bundled_agenda_pack_has_text_on_every_page(corpus):
     line = next(p for p in corpus.progress if "cfosp-agenda-pack-2023-05-24.pdf" in p)
     assert "added" in line and "no text layer" not in line

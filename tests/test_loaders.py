@@ -318,7 +318,7 @@ def test_pdf_made_with_reportlab_has_title_date_and_page_numbers(docs_dir: Path)
     pdf.save()
     doc = load_document(path)
     assert doc.title == "Short breaks services statement"
-    assert doc.date == "2024-04-03"
+    assert doc.date == PdfReader(path).metadata.creation_date.date().isoformat()  # its own date, not its text's
     assert [p.number for p in doc.pages] == [1, 2]
     assert "two centres" in doc.pages[1].text and "two centres" not in doc.pages[0].text
     chunks = chunk_document(doc, count_tokens)
@@ -418,6 +418,54 @@ def test_docx_headings_become_sections_and_tables_keep_rows(docs_dir: Path):
     rows = [c for c in chunks if "45p per mile" in c.text]
     assert rows and all(c.section == "Mileage rates" and "Distance | Rate" in c.context for c in rows)
     assert {c.section for c in chunks} == {"Home to school transport", "Mileage rates", "How to apply"}
+
+
+# --- a file's own date --------------------------------------------------------------------------------------
+
+
+def _pdf_with_metadata(source: Path, path: Path, metadata: dict | None) -> Path:
+    """A copy of `source` whose document information is `metadata` (None: only a title, no dates)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    if metadata is None:
+        writer.metadata = {"/Title": "Transport review"}
+    else:
+        writer.add_metadata(metadata)
+    writer.write(path)
+    return path
+
+
+def test_pdf_and_html_are_dated_by_their_own_metadata_before_a_date_in_their_text(docs_dir: Path):
+    from reportlab.pdfgen import canvas
+
+    drawn = docs_dir.parent / "drawn.pdf"
+    pdf = canvas.Canvas(str(drawn))
+    pdf.drawString(72, 750, "Transport review. The panel met on 12 January 2020 to discuss school transport.")
+    pdf.showPage()
+    pdf.save()
+    created = _pdf_with_metadata(drawn, docs_dir / "created.pdf", {"/CreationDate": "D:20240301090000+00'00'",
+                                                                   "/ModDate": "D:20240510090000+00'00'"})
+    assert load_document(created).date == "2024-03-01"
+    bad_created = _pdf_with_metadata(drawn, docs_dir / "modified.pdf", {"/CreationDate": "not a date",
+                                                                        "/ModDate": "D:20240510090000+00'00'"})
+    assert load_document(bad_created).date == "2024-05-10"  # an unreadable creation date: the modification date
+    assert load_document(_pdf_with_metadata(drawn, docs_dir / "bare.pdf", None)).date == "2020-01-12"  # no own date
+
+    page = ("<html><head><title>Transport</title>{meta}</head><body><main><h1>Transport</h1>"
+            "<p>The panel met on 12 January 2020 to discuss school transport.</p></main></body></html>")
+    (docs_dir / "og.html").write_text(page.format(
+        meta='<meta property="article:published_time" content="2023-06-01T10:00:00+00:00">'), encoding="utf-8")
+    (docs_dir / "dc.html").write_text(page.format(meta='<meta name="DC.date.issued" content="2022-11-30">'),
+                                      encoding="utf-8")
+    (docs_dir / "plain.html").write_text(page.format(meta=""), encoding="utf-8")
+    assert load_document(docs_dir / "og.html").date == "2023-06-01"
+    assert load_document(docs_dir / "dc.html").date == "2022-11-30"
+    assert load_document(docs_dir / "plain.html").date == "2020-01-12"  # no date in its markup: the text's
+
+    # what the manifest (or the upload form, which writes it) sets still wins, a null date included
+    (docs_dir / "manifest.json").write_text(json.dumps({"created.pdf": {"date": "2019-09-09"}, "og.html": {"date": None}}))
+    assert load_document(created).date == "2019-09-09" and load_document(docs_dir / "og.html").date == ""
 
 
 # --- manifest.json -------------------------------------------------------------------------------------------

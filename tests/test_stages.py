@@ -45,13 +45,11 @@ def test_a_single_restriction_is_a_bare_clause():
     assert chroma_where(Filters(sources=("a.pdf",))) == {"source": {"$in": ["a.pdf"]}}
 
 
-def test_a_date_range_excludes_undated_chunks_and_bounds_both_ends():
+def test_a_date_range_bounds_both_ends_and_lets_undated_chunks_through_for_their_period():
     where = chroma_where(Filters(kinds=("minutes",), date_from=date(2023, 1, 1), date_to=date(2023, 6, 30)))
     assert where == {"$and": [
         {"kind": {"$in": ["minutes"]}},
-        {"date_ord": {"$gt": 0}},
-        {"date_ord": {"$gte": 20230101}},
-        {"date_ord": {"$lte": 20230630}},
+        {"$or": [{"$and": [{"date_ord": {"$gte": 20230101}}, {"date_ord": {"$lte": 20230630}}]}, {"date_ord": 0}]},
     ]}
 
 
@@ -61,6 +59,15 @@ def test_filters_admit_the_same_chunks_chroma_would():
     filters = Filters(sources=("a.pdf",), kinds=("minutes",), date_from=date(2023, 1, 1))
     assert filters.admits(dated) and not filters.admits(undated)
     assert not Filters(kinds=("report",)).admits(dated)
+
+
+def test_an_undated_document_is_placed_by_its_period():
+    early_2022 = replace(make_chunk("x", kind="minutes"), date="", period="early 2022 (after the November 2021 revisit)")
+    assert Filters.parse(kinds=["minutes"], date_from="2022", date_to="2022").admits(early_2022)
+    assert Filters.parse(date_from="24/03/2022").admits(early_2022)  # overlaps January to April 2022
+    assert not Filters.parse(date_from="May 2022").admits(early_2022)
+    assert not Filters.parse(date_to="2021").admits(early_2022)  # the aside in brackets is not the period
+    assert not Filters.parse(date_from="2022").admits(replace(early_2022, period="no date given"))
 
 
 # --- filters as people type them ------------------------------------------------------------------------------
@@ -118,6 +125,18 @@ def test_acronyms_expand_both_ways():
     assert "education, health and care plan" in expand_acronyms("when is my EHCP review?").lower()
     assert expand_acronyms("what is an education, health and care plan").endswith("(EHCP)")
     assert expand_acronyms("how are you") == "how are you"
+
+
+def test_everyday_words_are_also_searched_in_the_papers_words_one_way_only():
+    assert "parents" in expand_acronyms("How many mums and dads filled in the questionnaire?")
+    assert "survey" in expand_acronyms("How many mums and dads filled in the questionnaire?")
+    assert expand_acronyms("How many parents filled in the survey?") == "How many parents filled in the survey?"
+
+
+def test_a_typo_closer_to_an_english_word_than_to_a_document_word_becomes_the_english_word():
+    speller = Speller(["the papers were published"], frozenset({"happens", "papers"}))
+    assert speller.correct("wat hapens") == "wat happens"  # not "papers", two edits away
+    assert speller.correct("the papres") == "the papers"
 
 
 def test_spelling_is_corrected_against_the_documents_but_real_words_are_left_alone():

@@ -24,6 +24,10 @@ class Settings:
 
     data_dir: Path = PROJECT_DIR / "data"
     corpus_dir: Path = PROJECT_DIR / "corpus"
+    # A `chroma run` server (http://HOST:PORT) holding the chunks and the registry of live files, shared by every
+    # sendbot process pointed at it; empty: Chroma runs embedded in data_dir. The keyword index stays local.
+    chroma_url: str = ""
+    sync_seconds: float = 2.0  # server mode: how often the app checks the server for other processes' changes
     # Chunking: MiniLM reads 256 word pieces; context (title and section) shares that window.
     chunk_tokens: int = 200
     chunk_overlap_sentences: int = 1
@@ -46,6 +50,9 @@ class Settings:
     # set: 0.50-0.52 maximise (refusal recall + share of answerable questions answered correctly) / 2; we take the
     # lower end so that close calls are answered, with their citations, rather than refused.
     min_evidence: float = 0.50
+    # Questions about what was promised, agreed or decided are answered from the commitments register first
+    # (commitments/chat.py) when its saved copy is current; off: they go through search like any other question.
+    commitments_chat: bool = True
     # Optional language model that phrases answers (answer/generated.py); off while llm_url is empty. Every
     # generated sentence must cite a passage that supports it, or it is dropped; failures fall back to the
     # extractive answer.
@@ -57,6 +64,8 @@ class Settings:
     # Gradio app
     admin_password: str = ""
     max_upload_mb: float = 20.0
+    # `sendbot sync`: the council's sites to fetch from (see sources.example.toml)
+    sources: Path = PROJECT_DIR / "sources.toml"
     # Processor threads each answer may use in the web app (0: torch's default, one per core). Answers run side by
     # side there, and one thread each serves a crowd better: with 8 callers sending long questions on 2 cores, a
     # normal question's p95 was 2.9x quiet with torch's default and 1.7x with 1 thread (quiet p50 0.24 -> 0.34 s).
@@ -70,6 +79,16 @@ class Settings:
     @property
     def bm25_dir(self) -> Path:
         return self.data_dir / "bm25"
+
+    @property
+    def synced_dir(self) -> Path:
+        """Where `sendbot sync` keeps the files it fetched (ingested like any folder)."""
+        return self.data_dir / "synced"
+
+    @property
+    def sync_state(self) -> Path:
+        """What `sendbot sync` fetched last time (validators, hashes, gone counts), beside the folder."""
+        return self.data_dir / "sync-state.json"
 
     @property
     def uploads_dir(self) -> Path:
@@ -105,7 +124,7 @@ def load_settings(**overrides: object) -> Settings:
                 raise ValueError(f"SENDBOT_{field.name.upper()}={raw!r} is not valid: {error}") from None
     settings = replace(settings, **from_env)
     given = {k: v for k, v in overrides.items() if v is not None}
-    for key in ("data_dir", "corpus_dir"):
+    for key in ("data_dir", "corpus_dir", "sources"):
         if key in given:
             given[key] = Path(given[key]).expanduser().resolve()
     return check_llm(replace(settings, **given))

@@ -6,13 +6,14 @@ but its sibling helpers in `sendbot.core`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date as Date
 from typing import Iterable, Literal
 
 import numpy as np
 
-from sendbot.core.dates import parse_day
+from sendbot.core.dates import format_date, parse_day, period_range
 from sendbot.core.prompts import prompts
 
 
@@ -39,6 +40,11 @@ class Document:
     pages: tuple[Page, ...]
     paged: bool  # True for formats with real page numbers (PDF)
     notes: tuple[str, ...] = ()  # what loading had to repair, for the ingest report
+    # Where it was published, for citations that point home (from the folder's manifest; `sendbot sync` writes them)
+    url: str = ""  # the council's own page or document
+    committee: str = ""
+    meeting: str = ""  # the meeting's date, YYYY-MM-DD
+    item: str = ""  # agenda item number and title
 
     @property
     def text(self) -> str:
@@ -62,6 +68,17 @@ class Chunk:
     period: str
     kind: str
     publisher: str
+    url: str = ""  # the document's origin (see Document)
+    committee: str = ""
+    meeting: str = ""
+    item: str = ""
+
+    @property
+    def link(self) -> str:
+        """The council's own address for this passage: its page, or its PDF opened at the chunk's page."""
+        if self.url and self.page and "#" not in self.url:
+            return f"{self.url}#page={self.page}"
+        return self.url
 
     @property
     def search_text(self) -> str:
@@ -77,14 +94,15 @@ class Chunk:
 
     @classmethod
     def from_metadata(cls, chunk_id: str, text: str, meta: dict) -> "Chunk":
-        values = {f: meta[f] for f in cls.__dataclass_fields__ if f not in ("id", "text")}
+        values = {f: meta[f] for f in cls.__dataclass_fields__ if f not in ("id", "text") and f in meta}
         values["page"] = meta["page"] or None
         return cls(id=chunk_id, text=text, **values)
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict retrieval to some documents, kinds or a date range (undated documents drop out of date filters)."""
+    """Restrict retrieval to some documents, kinds or a date range (an undated document is placed by its period,
+    "early 2022"; one with neither drops out of date filters)."""
 
     sources: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
@@ -97,12 +115,14 @@ class Filters:
         if self.kinds and chunk.kind not in self.kinds:
             return False
         if self.date_from or self.date_to:
-            if not chunk.date:
+            # A dated document is in range by its date; an undated one by the dates its period covers, if it
+            # names any ("early 2022"): it is in when the two overlap.
+            span = (Date.fromisoformat(chunk.date),) * 2 if chunk.date else period_range(chunk.period)
+            if span is None:
                 return False
-            day = Date.fromisoformat(chunk.date)
-            if self.date_from and day < self.date_from:
+            if self.date_from and span[1] < self.date_from:
                 return False
-            if self.date_to and day > self.date_to:
+            if self.date_to and span[0] > self.date_to:
                 return False
         return True
 
@@ -185,7 +205,10 @@ class Reranked:
 
 
 # The citation fields of the JSON contract (`sendbot ask --json`, the /ask API, feedback, the evals), in order.
-CITATION_FIELDS = ("n", "source", "title", "date", "page", "section", "text", "quote", "score")
+# `url` is the council's own page or PDF (at the cited page), "" when the document has none; `committee`, `meeting`
+# (its date) and `item` are filled for committee papers.
+CITATION_FIELDS = ("n", "source", "title", "date", "page", "section", "text", "quote", "score",
+                   "url", "committee", "meeting", "item")
 
 
 @dataclass(frozen=True)
@@ -203,6 +226,10 @@ class Citation:
     score: float
     kind: str = ""
     period: str = ""
+    url: str = ""
+    committee: str = ""
+    meeting: str = ""
+    item: str = ""
 
     def to_json(self) -> dict:
         """The citation's fields in the JSON contract (CITATION_FIELDS)."""
@@ -211,10 +238,35 @@ class Citation:
 
 @dataclass(frozen=True)
 class AnswerSentence:
-    """One sentence of an answer with the citation numbers that support it."""
+    """One sentence of an answer with the citation numbers that support it, and when its document said it."""
 
     text: str
     citations: tuple[int, ...]
+    date: str = ""  # the cited document's date (YYYY-MM-DD), "" when undated
+    period: str = ""  # an undated document's period as written ("early 2022")
+    earlier: bool = False  # a later document in the same answer speaks to the same question
+    status: str = ""  # for a quoted commitment (commitments/chat.py): its register status ("done", "overdue", ...)
+
+    @property
+    def said(self) -> str:
+        """When the document said it, in words ("24 May 2023", "early 2022"); "" when that is not known."""
+        period = re.sub(r"\s*\(.*\)", "", self.period)  # "early 2022 (after the revisit)" -> "early 2022"
+        return format_date(self.date, period) if self.date or period else ""
+
+    @property
+    def said_label(self) -> str:
+        """What an answer spanning dates puts before the sentence: "24 May 2023", "Earlier, early 2022" (the wording
+        in prompts/said_earlier.txt) or "Undated"; shared by the command line and the web app. A quoted commitment's
+        label adds its register status (prompts/commitment_status.txt)."""
+        label = prompts().said_earlier.format(when=self.said) if self.earlier else (self.said or "Undated")
+        return prompts().commitment_status.format(label=label, status=self.status) if self.status else label
+
+    def to_json(self) -> dict:
+        """The sentence in the JSON contract: its text, citation numbers, date or period, and whether it is earlier
+        (plus "status" when it quotes a commitment from the register)."""
+        data = {"text": self.text, "citations": list(self.citations), "date": self.date or None,
+                "period": self.period, "earlier": self.earlier}
+        return {**data, "status": self.status} if self.status else data
 
 
 # Who phrased an answer: "extractive" (sentences copied from the documents) or "llm" (a language model, guarded).
@@ -259,7 +311,14 @@ class Answer:
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
             "answerer": self.answerer,
+            "sentences": [s.to_json() for s in self.sentences],
         }
+
+    @property
+    def spans_dates(self) -> bool:
+        """True when the answer quotes documents of different dates, so each sentence must say when it was said
+        (and when it quotes a commitment, whose label carries its status)."""
+        return len({(s.date, s.period) for s in self.sentences}) > 1 or any(s.status for s in self.sentences)
 
 
 @dataclass(frozen=True)
@@ -277,6 +336,7 @@ class FileRecord:
     kind: str
     paged: bool
     pipeline: str = ""  # the chunking that produced its chunks (see ingest.pipeline.pipeline_id)
+    note: str = ""  # what ingest warned about it (e.g. pages without text), shown in the document lists
 
 
 FileStatus = Literal["added", "updated", "unchanged", "failed", "skipped", "removed"]

@@ -47,6 +47,8 @@ class Prompts:
     no_question: Prompt = _spec("no_question.txt")
     no_search_words: Prompt = _spec("no_search_words.txt")
     too_long: Prompt = _spec("too_long.txt", "length", "limit")
+    said_earlier: Prompt = _spec("said_earlier.txt", "when")  # labels a sentence a later document follows on from
+    commitment_status: Prompt = _spec("commitment_status.txt", "label", "status")  # a quoted commitment's status
     about: Prompt = _spec("about.md")
     app_intro: Prompt = _spec("app_intro.md")
     app_examples: Prompt = _spec("app_examples.md")
@@ -54,6 +56,8 @@ class Prompts:
     app_admin_help: Prompt = _spec("app_admin_help.md", "max_mb")
     app_nearest_topics: Prompt = _spec("app_nearest_topics.txt")
     app_refusal_tips: Prompt = _spec("app_refusal_tips.txt")
+    app_signpost: Prompt = _spec("app_signpost.txt")  # where to get help, under every refusal in the web app
+    app_missing_words: Prompt = _spec("app_missing_words.txt", "words")  # the question's words no document uses
     llm_system: Prompt = _spec("llm_system.txt")  # the optional language model's instructions (answer/generated.py)
     llm_question: Prompt = _spec("llm_question.txt", "passages", "question")  # passages as numbered, quoted data
 

@@ -1,5 +1,9 @@
 """The route that serves the indexed documents, so a source card's link opens the file it quotes.
 
+A PDF opens in the browser at the cited page (the link's #page=). Text, Markdown, HTML and Word documents open as a
+readable page of the text the index was built from when asked for (`?read=1`), with the quoted words (`?quote=...`)
+highlighted and scrolled to (`#sb-passage`); without either, the route gives the file itself.
+
 A document is looked up by its name in the index ("source": its path in the ingested folder, so it may contain
 "/"), never by a path taken from the URL. The index stores each file's resolved path, so at ingest time none of its
 parts was a link: the file is opened part by part without following any link (O_NOFOLLOW), and served from that
@@ -15,7 +19,10 @@ from typing import TYPE_CHECKING, BinaryIO, Iterator
 from urllib.parse import quote
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
+
+from sendbot.web.reading import reading_page
+from sendbot.web.render import READABLE
 
 if TYPE_CHECKING:
     from sendbot.bot import SendBot
@@ -30,6 +37,9 @@ MEDIA_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 CHUNK_BYTES = 256 * 1024
+# The reading page runs no script and loads nothing: its only style is inline.
+READING_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+                   "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
 GONE = "The file for this document is no longer on the server."
 
 
@@ -38,17 +48,21 @@ def document_routes(bot: SendBot) -> APIRouter:
     router = APIRouter()
 
     @router.get("/documents/{source:path}")
-    def document(source: str):
+    def document(source: str, quote: str = "", read: str = ""):
         record = bot.record(source)  # only files the index lists; the name never becomes a path
         if record is None:
             return PlainTextResponse("That document is not in the index.", status_code=404)
         try:
-            file = open_without_links(Path(record.path))
+            opened = open_without_links(Path(record.path))
         except OSError:
             return PlainTextResponse(GONE, status_code=404)
         suffix = Path(record.path).suffix.lower()
-        headers = {**_headers(record.source, suffix), "Content-Length": str(os.fstat(file.fileno()).st_size)}
-        return StreamingResponse(_chunks(file), media_type=MEDIA_TYPES.get(suffix, "application/octet-stream"),
+        if suffix in READABLE and (quote or read):
+            with opened:
+                page = reading_page(record, opened.read(), suffix, quote)
+            return HTMLResponse(page, headers=READING_HEADERS)
+        headers = {**_headers(record.source, suffix), "Content-Length": str(os.fstat(opened.fileno()).st_size)}
+        return StreamingResponse(_chunks(opened), media_type=MEDIA_TYPES.get(suffix, "application/octet-stream"),
                                  headers=headers)
 
     return router

@@ -56,3 +56,9 @@ data_dir_option = click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Where the index lives (default: ./data in the project, or $SENDBOT_DATA_DIR).",
 )
+
+chroma_url_option = click.option(
+    "--chroma-url", default=None, metavar="URL",
+    help="Keep the passages on this `chroma run` server, e.g. http://127.0.0.1:8000, shared by every sendbot "
+         "process pointed at it (default $SENDBOT_CHROMA_URL; unset: Chroma embedded in the data directory).",
+)

@@ -7,12 +7,14 @@ document or user text goes through `esc`.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Iterable, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from ingest.sync.state import Known
 from ingest.uploads import UploadResult
-from sendbot.core.dates import format_date
-from sendbot.core.models import Answer, Citation, FileRecord, Filters
+from sendbot.core.dates import describe_range, format_date, period_range
+from sendbot.core.models import Answer, AnswerSentence, Citation, FileRecord, Filters
 from sendbot.core.prompts import prompts
 
 
@@ -36,10 +38,35 @@ def short_title(title: str, limit: int = 80) -> str:
     return title
 
 
+def date_text(iso: str, period: str = "") -> str:
+    """A document's date for people: '24 May 2023'; for an undated one its period, and the dates the filters use
+    for it ('early 2022 (date filters use January to April 2022)')."""
+    span = None if iso else period_range(period)
+    shown = format_date(iso, period)
+    return f"{shown} (date filters use {describe_range(span)})" if span else shown
+
+
 def document_url(source: str, page: int | None = None) -> str:
     """The app's link to a document (relative, so it works under any mount path); PDFs open at the page."""
     url = f"documents/{quote(source, safe='')}"
     return f"{url}#page={page}" if page else url
+
+
+READABLE = (".txt", ".md", ".html", ".htm", ".docx")  # shown as a reading page by documents.py
+
+
+def reading_url(source: str) -> str:
+    """The link the document lists use: the reading page for text documents, the file itself for PDFs."""
+    readable = source.lower().endswith(READABLE)
+    return f"{document_url(source)}?read=1" if readable else document_url(source)
+
+
+def passage_url(source: str, page: int | None, quote_text: str = "") -> str:
+    """The link that opens a document at a passage: a PDF at its page; other files as a readable page with the
+    quoted words highlighted and scrolled to (see documents.py)."""
+    if page or not quote_text:
+        return document_url(source, page)
+    return f"{document_url(source)}?{urlencode({'quote': _one_line(quote_text)[:300]})}#sb-passage"
 
 
 def describe_filters(filters: Filters, titles: Mapping[str, str] | None = None) -> str:
@@ -92,70 +119,162 @@ def card_id(turn: int, n: int) -> str:
 
 
 def render_card(citation: Citation, turn: int, quotes: Iterable[str] = ()) -> str:
-    """One numbered source card: title (a link to the document, at the page for PDFs), date, kind, page,
-    section, and the passage with the quoted sentences highlighted."""
+    """One numbered source card, collapsible: title, date, kind, page and section, the passage with the quoted
+    sentences highlighted, and links to the document (a PDF at the page, a text file at the passage) and to where
+    the council publishes it."""
     c = citation
-    url = document_url(c.source, c.page)
-    where = f" at page {c.page}" if c.page else ""
-    meta = [f"<span>{esc(format_date(c.date, c.period))}</span>"]
+    quotes = list(quotes) or [c.quote]
+    meta = [f"<span>{esc(date_text(c.date, c.period))}</span>"]
     if c.kind:
         meta.append(f"<span>{esc(c.kind)}</span>")
     if c.page:
         meta.append(f"<span>page {c.page}</span>")
     if c.section and c.section != c.title:
         meta.append(f"<span>section: {esc(_one_line(c.section))}</span>")
-    passage = highlight(c.text, [*quotes, c.quote] if not quotes else quotes)
+    where = f"at page {c.page}" if c.page else "at the passage"
+    links = [f'<a class="sb-doc-link" href="{esc(passage_url(c.source, c.page, quotes[0]))}" target="_blank" '
+             f'rel="noopener">Open the document {where}<span class="sb-visually-hidden"> (in a new tab)</span></a>']
+    if getattr(c, "url", ""):
+        links.append(f'<a class="sb-origin-link" href="{esc(c.url)}" target="_blank" rel="noopener">'
+                     f'Where the council publishes it<span class="sb-visually-hidden"> (in a new tab)</span></a>')
     return (
-        f'<li class="sb-card" id="{card_id(turn, c.n)}">'
-        f'<p class="sb-card-title"><span class="sb-card-n">[{c.n}]</span> '
-        f'<a class="sb-doc-link" href="{esc(url)}" target="_blank" rel="noopener">{esc(c.title)}'
-        f'<span class="sb-visually-hidden"> (opens the document{where} in a new tab)</span></a></p>'
+        f'<li class="sb-card" id="{card_id(turn, c.n)}"><details open>'
+        f'<summary class="sb-card-title"><span class="sb-card-n">[{c.n}]</span> {esc(c.title)}</summary>'
         f'<p class="sb-meta">{" · ".join(meta)}</p>'
-        f'<blockquote class="sb-passage">{passage}</blockquote>'
+        f'<blockquote class="sb-passage">{highlight(c.text, quotes)}</blockquote>'
+        f'<p class="sb-card-links">{" · ".join(links)}</p>'
         f'<p class="sb-file">File: {esc(c.source)}</p>'
-        f"</li>"
+        f"</details></li>"
     )
 
 
-def render_answer(answer: Answer, turn: int, filters_note: str = "") -> str:
-    """An answer as one line of HTML for the chat: sentences with [n] links to numbered source cards below.
+@dataclass(frozen=True)
+class Around:
+    """What the app shows around an answer: the question as typed, what a follow-up was taken to be about, how the
+    search was narrowed, and the documents' own topics to ask next (after an answer) or instead (after a refusal)
+    with the words of the question no document uses."""
 
-    `turn` (the message's place in the conversation) keeps the card ids unique across answers. The HTML has no
-    line breaks, so the chat's Markdown renderer passes it through as one block.
+    asked: str = ""
+    topic: str = ""  # set when the question was read as a follow-up ("Answering about: ...")
+    filters_note: str = ""
+    follow_ups: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+def _marker(turn: int, sentence: int, n: int, preview: str) -> str:
+    """An [n] link to its source card, with a preview of the quoted words shown on hover, focus or tap."""
+    tip = f"sb-t{turn}-s{sentence}-tip-{n}"
+    return (f'<span class="sb-ref"><a class="sb-marker" href="#{card_id(turn, n)}" aria-describedby="{tip}">[{n}]'
+            f'<span class="sb-visually-hidden"> (source {n})</span></a>'
+            f'<span class="sb-preview" role="tooltip" id="{tip}">{esc(_one_line(preview))}</span></span>')
+
+
+def _chips(heading: str, questions: Iterable[str], css: str) -> str:
+    """A heading and a list of buttons, each asking its question."""
+    items = "".join(f'<li><button type="button" class="sb-chip" data-ask="{esc(q)}">{esc(q)}</button></li>'
+                    for q in questions)
+    return f'<h3 class="sb-subhead">{esc(heading)}</h3><ul class="sb-chips {css}">{items}</ul>' if items else ""
+
+
+def _about(turn: int, around: Around) -> str:
+    if not around.topic:
+        return ""
+    return (f'<p class="sb-about">Answering about: <strong>{esc(around.topic)}</strong> '
+            f'<button type="button" class="sb-chip sb-fresh" data-ask="{esc(around.asked)}" data-standalone="1">'
+            f'Ask it on its own instead</button></p>')
+
+
+def _tools(answer: Answer, turn: int, around: Around) -> str:
+    """Copy the answer as plain text, a link that asks the same question again, and Helpful / Not helpful."""
+    share = "?" + urlencode({"q": answer.question})
+    votes = "" if answer.refused else (
+        '<button type="button" class="sb-tool sb-vote" data-vote="up" aria-pressed="false">Helpful</button>'
+        '<button type="button" class="sb-tool sb-vote" data-vote="down" aria-pressed="false">Not helpful</button>')
+    return (
+        f'<div class="sb-tools" role="group" aria-label="This answer" data-turn="{turn}">'
+        '<button type="button" class="sb-tool sb-copy">Copy answer</button>'
+        f'<a class="sb-tool sb-share" href="{esc(share)}">Link to this answer</a>'
+        '<button type="button" class="sb-tool sb-copy-link">Copy link</button>'
+        f'{votes}<span class="sb-tool-status" role="status"></span></div>'
+        f'<pre class="sb-plain" hidden>{esc(plain_text(answer, around))}</pre>'
+    )
+
+
+def _said(sentence: AnswerSentence) -> str:
+    """When the sentence's document said it ("24 May 2023: ", "Earlier, early 2022: "), put before the sentence
+    in an answer that quotes documents of different dates, so a 2022 plan and a 2023 update are never read as one."""
+    css = "sb-said sb-earlier" if sentence.earlier else "sb-said"
+    return f'<strong class="{css}">{esc(sentence.said_label)}:</strong> '
+
+
+def render_answer(answer: Answer, turn: int, around: Around = Around()) -> str:
+    """An answer as HTML: what it is about (for a follow-up), sentences with [n] links to numbered source cards
+    (each with a preview of its quoted words; each after when it was said if the documents' dates differ), copy, share and feedback, the cards, and questions to ask next.
+
+    `turn` (the answer's place in the conversation) keeps ids unique across answers.
     """
     if answer.refused:
-        return render_refusal(answer, filters_note)
-    parts = ['<div class="sb-answer">']
-    if filters_note:
-        parts.append(f'<p class="sb-note">{esc(filters_note)}</p>')
-    for sentence in answer.sentences:
-        markers = "".join(
-            f'<a class="sb-marker" href="#{card_id(turn, n)}" title="Go to source {n}">[{n}]'
-            f'<span class="sb-visually-hidden"> (source {n})</span></a>'
-            for n in sentence.citations
-        )
-        parts.append(f'<p class="sb-sentence">{esc(_one_line(sentence.text))} {markers}</p>')
-    parts.append('<p class="sb-sources-title"><strong>Where this comes from</strong></p><ol class="sb-cards">')
+        return render_refusal(answer, turn, around)
+    parts = [f'<div class="sb-answer" data-turn="{turn}">', _about(turn, around)]
+    if around.filters_note:
+        parts.append(f'<p class="sb-note">{esc(around.filters_note)}</p>')
+    quotes = {c.n: c.quote for c in answer.citations}
+    for i, sentence in enumerate(answer.sentences):
+        markers = "".join(_marker(turn, i, n, quotes.get(n, "")) for n in sentence.citations)
+        parts.append(f'<p class="sb-sentence">{_said(sentence) if answer.spans_dates else ""}'
+                     f'{esc(_one_line(sentence.text))} {markers}</p>')
+    parts.append(_tools(answer, turn, around))
+    parts.append('<h3 class="sb-subhead sb-sources-title">Where this comes from</h3><ol class="sb-cards">')
     for citation in answer.citations:
-        quotes = [s.text for s in answer.sentences if citation.n in s.citations]
-        parts.append(render_card(citation, turn, quotes))
-    parts.append("</ol></div>")
-    return "".join(parts)
-
-
-def render_refusal(answer: Answer, filters_note: str = "") -> str:
-    """A friendly 'not in these documents', with the nearest topics to ask about instead."""
-    parts = ['<div class="sb-answer sb-refusal">', f"<p>{esc(answer.message)}</p>"]
-    if answer.nearest_topics:
-        parts.append(f"<p>{esc(prompts().app_nearest_topics.text)}</p><ul class=\"sb-topics\">")
-        parts.extend(f"<li>{esc(_one_line(topic))}</li>" for topic in answer.nearest_topics)
-        parts.append("</ul>")
-    if answer.reason == "not_found":
-        parts.append(f"<p>{esc(prompts().app_refusal_tips.text)}</p>")
-    if filters_note:
-        parts.append(f'<p class="sb-note">{esc(filters_note)} Try again with the filters cleared to search everything.</p>')
+        parts.append(render_card(citation, turn, [s.text for s in answer.sentences if citation.n in s.citations]))
+    parts.append("</ol>")
+    parts.append(_chips("Ask next", around.follow_ups, "sb-follow-ups"))
     parts.append("</div>")
     return "".join(parts)
+
+
+def render_refusal(answer: Answer, turn: int = 0, around: Around = Around()) -> str:
+    """A friendly 'not in these documents': the words no document uses, nearby topics to tap instead (clean
+    section titles of the closest passages), tips, and where to get help."""
+    parts = [f'<div class="sb-answer sb-refusal" data-turn="{turn}">', _about(turn, around),
+             f"<p>{esc(answer.message)}</p>"]
+    if around.missing:
+        words = ", ".join(f"<strong>{esc(w)}</strong>" for w in around.missing)
+        parts.append(f'<p class="sb-missing">{prompts().app_missing_words.format(words=words)}</p>')
+    parts.append(_chips(prompts().app_nearest_topics.text, around.follow_ups, "sb-topics"))
+    if answer.reason == "not_found":
+        parts.append(f"<p>{esc(prompts().app_refusal_tips.text)}</p>")
+    if around.filters_note:
+        parts.append(f'<p class="sb-note">{esc(around.filters_note)} Try again with the filters cleared to search '
+                     "everything.</p>")
+    parts.append(f'<h3 class="sb-subhead">Where to get help</h3><p class="sb-signpost">'
+                 f"{esc(prompts().app_signpost.text)}</p>")
+    parts.append(_tools(answer, turn, around))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def plain_text(answer: Answer, around: Around = Around()) -> str:
+    """An answer as plain text to copy: the question, the cited sentences (each after when it was said, when the
+    answer quotes documents of different dates), then the numbered sources with title, date, page, the quoted words
+    and links (the app's document link is relative; the page makes it absolute)."""
+    lines = [around.asked or answer.question, ""]
+    if answer.refused:
+        lines.append(answer.message)
+        if around.follow_ups:
+            lines.append(prompts().app_nearest_topics.text + ": " + "; ".join(around.follow_ups))
+        return "\n".join(lines)
+    lines.extend(f"{s.said_label + ': ' if answer.spans_dates else ''}{_one_line(s.text)} "
+                 f"{''.join(f'[{n}]' for n in s.citations)}" for s in answer.sentences)
+    lines += ["", "Sources"]
+    for c in answer.citations:
+        where = [c.title, format_date(c.date, c.period)] + ([f"page {c.page}"] if c.page else [])
+        lines.append(f"[{c.n}] {', '.join(where)}")
+        lines.append(f'    "{_one_line(c.quote)}"')
+        lines.append(f"    {passage_url(c.source, c.page, c.quote)}")
+        if getattr(c, "url", ""):
+            lines.append(f"    {c.url}")
+    return "\n".join(lines)
 
 
 def render_note(message: str) -> str:
@@ -163,23 +282,47 @@ def render_note(message: str) -> str:
     return f'<p class="sb-note">{esc(message)}</p>'
 
 
-def render_documents_table(records: list[FileRecord]) -> str:
-    """The indexed documents as an accessible table: title, date, kind, passages."""
+def synced_when(checked_at: str) -> str:
+    """When a sync last checked a document, for people: '26 November 2026 at 10:04 UTC' (from ISO 8601 in UTC)."""
+    return f"{format_date(checked_at[:10])} at {checked_at[11:16]} UTC" if len(checked_at) >= 16 else checked_at
+
+
+def _origin_cell(origin: Known | None) -> str:
+    """Where a document comes from: the council's address (linked) and the last sync, for a synced one."""
+    if origin is None:
+        return '<td class="sb-origin">Not synced from the council\'s sites</td>'
+    return (f'<td class="sb-origin"><a href="{esc(origin.url)}" target="_blank" rel="noopener">{esc(origin.url)}'
+            f'<span class="sb-visually-hidden"> (in a new tab)</span></a>'
+            f'<span class="sb-file">Last synced {esc(synced_when(origin.checked_at))}</span></td>')
+
+
+def _document_row(record: FileRecord, origin: Known | None) -> str:
+    """One document's row: its title (linked) and file name, with ingest's warning about it if any; date, kind,
+    where it comes from, passages."""
+    r = record
+    note = f'<span class="sb-doc-note"><strong>Warning:</strong> {esc(r.note)}</span>' if r.note else ""
+    return (
+        "<tr>"
+        f'<td><a href="{esc(reading_url(r.source))}" target="_blank" rel="noopener">{esc(r.title)}</a>'
+        f'<span class="sb-file">{esc(r.source)}</span>{note}</td>'
+        f"<td>{esc(date_text(r.date, r.period))}</td><td>{esc(r.kind)}</td>{_origin_cell(origin)}"
+        f'<td class="sb-num">{r.chunks}</td></tr>'
+    )
+
+
+def render_documents_table(records: list[FileRecord], synced: Mapping[str, Known] | None = None) -> str:
+    """The indexed documents as an accessible table: title (with any warning from ingest, e.g. unreadable pages),
+    date, kind, where it comes from (for a document `sendbot sync` fetched, `synced` by file name: the council's
+    address and the last sync), passages."""
     if not records:
         return '<p class="sb-docs-empty">No documents are indexed yet.</p>'
-    rows = "".join(
-        "<tr>"
-        f'<td><a href="{esc(document_url(r.source))}" target="_blank" rel="noopener">{esc(r.title)}</a>'
-        f'<span class="sb-file">{esc(r.source)}</span></td>'
-        f"<td>{esc(format_date(r.date, r.period))}</td><td>{esc(r.kind)}</td><td class=\"sb-num\">{r.chunks}</td>"
-        "</tr>"
-        for r in records
-    )
+    synced = synced or {}
+    rows = "".join(_document_row(r, synced.get(r.source)) for r in records)
     return (
         '<div class="sb-docs-wrap" role="region" aria-label="Indexed documents" tabindex="0">'
         f'<table class="sb-docs"><caption>{len(records)} document{"" if len(records) == 1 else "s"}, newest first</caption>'
         '<thead><tr><th scope="col">Title</th><th scope="col">Date</th><th scope="col">Kind</th>'
-        '<th scope="col">Passages indexed</th></tr></thead>'
+        '<th scope="col">Where it comes from</th><th scope="col">Passages indexed</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
     )
 
@@ -189,7 +332,7 @@ def render_document_list(records: list[FileRecord]) -> str:
     if not records:
         return "<p>No documents are indexed yet.</p>"
     items = "".join(
-        f'<li><a href="{esc(document_url(r.source))}" target="_blank" rel="noopener">{esc(short_title(r.title))}</a>'
+        f'<li><a href="{esc(reading_url(r.source))}" target="_blank" rel="noopener">{esc(short_title(r.title))}</a>'
         f" ({esc(format_date(r.date, r.period))})</li>"
         for r in records
     )

@@ -1,16 +1,20 @@
-() => setTimeout(() => {
-  // After an answer arrives: bring the chat into view (example buttons sit below it on a phone) and scroll the
-  // conversation so the latest question and the start of its answer show, rather than the end of the source cards.
-  // (Gradio runs this file as the expression it is: keep it one arrow function, with comments only inside it.)
-  const chat = document.getElementById('sb-chat');
-  if (!chat) return;
-  const box = chat.getBoundingClientRect();
-  if (box.top < 0 || box.top > window.innerHeight * 0.6) chat.scrollIntoView({block: 'start'});
-  const rows = chat.querySelectorAll('.message-row.user-row');
-  const last = rows[rows.length - 1];
-  let pane = last && last.parentElement;
-  while (pane && pane !== chat && !(/auto|scroll/.test(getComputedStyle(pane).overflowY) && pane.scrollHeight > pane.clientHeight)) {
-    pane = pane.parentElement;
+() => {
+  // After an answer arrives (or a shared link's answer on opening the page): bring the latest question into view,
+  // with the start of its answer under it, and take a shared link's ?q= off the address so a reload does not ask
+  // it again. Checked twice, as the page may still be drawing the answer the first time.
+  // (Gradio runs this file as the expression it is: keep it one arrow function, comments inside it.)
+  const url = new URL(location.href);
+  if (url.searchParams.has('q')) {
+    url.searchParams.delete('q');
+    history.replaceState(history.state, '', url);
   }
-  if (pane && pane !== chat) pane.scrollTop += last.getBoundingClientRect().top - pane.getBoundingClientRect().top - 8;
-}, 150)
+  const show = () => {
+    const asked = document.querySelectorAll('#sb-chat .sb-asked');
+    const last = asked[asked.length - 1];
+    if (!last) return;
+    const box = last.getBoundingClientRect();
+    if (box.top < 0 || box.top > window.innerHeight * 0.5) last.scrollIntoView({block: 'start'});
+  };
+  setTimeout(show, 150);
+  setTimeout(show, 600);
+}

@@ -2,6 +2,7 @@
 
 - ingest throughput (chunks/s) against a bare SentenceTransformer.encode over the very same chunk texts, and how
   long reading the files alone takes (PDF text extraction is pure Python and is most of the difference);
+- building the commitments register (what `sendbot ingest` does after an ingest) against the ingest itself;
 - re-ingesting an unchanged corpus against the first ingest;
 - warm query latency (retrieval + answer) against a bare encode of the same questions.
 """
@@ -16,10 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 from statistics import median
 
+from commitments.register import update_register
 from evals.golden import load_golden
 from evals.metrics import percentile
 from index.embedder import get_embedder
-from index.store import Store
+from index.store import open_store
 from ingest.loaders import load_document
 from ingest.pipeline import discover, ingest
 from sendbot.bot import SendBot
@@ -40,7 +42,8 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
     try:
         bench_settings = replace(settings, data_dir=workdir / "data")
         ingest_seconds, report = _timed(lambda: ingest([corpus], bench_settings))
-        chunks, _ = Store(bench_settings.data_dir).load_chunks()
+        register_seconds, register = _timed(lambda: update_register(bench_settings, force=True))
+        chunks, _ = open_store(bench_settings).load_chunks()
         texts = [c.search_text for c in chunks]
         encode_seconds, _ = _timed(lambda: embedder.model.encode(texts, batch_size=32, normalize_embeddings=True))
         files, _ = discover([corpus])
@@ -64,6 +67,9 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
             "bare_encode_chunks_per_second": len(chunks) / encode_seconds,
             "ingest_vs_bare_encode": (len(chunks) / ingest_seconds) / (len(chunks) / encode_seconds),
             "parse_seconds": parse_seconds,
+            "commitments_register_seconds": register_seconds,
+            "commitments_register_vs_ingest": register_seconds / ingest_seconds,
+            "commitments": len(register.commitments),
             "reingest_unchanged_seconds": reingest_seconds,
             "reingest_vs_first_ingest": reingest_seconds / ingest_seconds,
             "questions": len(latencies),

@@ -1,0 +1,81 @@
+"""`sendbot bench --scale`: the scaled corpora it builds, and its command line (the run itself is measured, not
+tested: it ingests the corpus many times over)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from index.embedder import count_tokens
+from ingest.chunking import chunk_document
+from ingest.loaders import load_document
+from ingest.pipeline import discover
+from sendbot.bench.corpus import build_scaled_corpus, is_original, made_up_name, original_source, vary_text
+from sendbot.bench.scale import ScaleResult, scale_table
+from sendbot.cli import main
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+AGENDA = "cfosp-agenda-pack-2023-05-24.pdf"
+
+
+def test_a_variant_changes_names_numbers_and_years_and_copy_zero_nothing():
+    text = "On 24 May 2023 Worcestershire trained 159 leaders in Malvern."
+    assert vary_text(text, 0) == text
+    varied = vary_text(text, 2)
+    assert varied == (f"On 26 May 2025 {made_up_name(2, 'Worcestershire')} trained 161 leaders in "
+                      f"{made_up_name(2, 'Malvern')}.")
+    assert made_up_name(2, "Worcestershire").endswith("shire") and made_up_name(3, "Malvern") != made_up_name(2, "Malvern")
+
+
+def test_a_scaled_corpus_holds_the_original_and_varied_copies_that_duplicate_no_passage(tmp_path):
+    out = build_scaled_corpus(CORPUS, 2, tmp_path / "scaled")
+    files, problems = discover([out])
+    assert not problems
+    originals = {f.source for f in discover([CORPUS])[0]}
+    assert {f.source for f in files} == originals | {f"copy-001/{Path(s).stem}-001{Path(s).suffix}" for s in originals}
+    embedded_texts: dict[str, set[str]] = {"original": set(), "copy": set()}
+    for found in files:
+        doc = load_document(found.path, source=found.source)
+        side = "copy" if found.source.startswith("copy-") else "original"
+        embedded_texts[side] |= {c.search_text for c in chunk_document(doc, count_tokens)}
+    assert embedded_texts["copy"] and not embedded_texts["original"] & embedded_texts["copy"]
+
+    original, copy = load_document(out / AGENDA), load_document(out / "copy-001" / AGENDA.replace(".pdf", "-001.pdf"))
+    assert copy.paged and len(copy.pages) == len(original.pages)  # still a PDF, page for page
+    assert copy.date == "2024-05-24" and copy.title.startswith(made_up_name(1, "Worcestershire") + ": ")
+    assert "160 Mental Health Leaders" in copy.text and "159 Mental Health Leaders" in original.text
+    manifest = json.loads((out / "copy-001" / "manifest.json").read_text())
+    assert set(manifest) == {f"{Path(s).stem}-001{Path(s).suffix}" for s in originals}
+
+
+def test_the_scale_option_wants_whole_numbers_from_one():
+    for bad in ("0", "1,x", ",", "-3"):
+        result = CliRunner().invoke(main, ["bench", "--scale", bad])
+        assert result.exit_code == 2 and "is not a list of copies such as 1,10,100" in result.output, result.output
+
+
+def test_the_scale_table_has_a_row_per_scale_and_mode():
+    row = ScaleResult(scale=10, mode="server", files=50, chunks=4680, ingest_seconds=100.0, ingest_chunks_per_second=46.8,
+                      bare_encode_chunks_per_second=52.0, ingest_vs_bare_encode=0.9, resync_seconds=1.25,
+                      query_p50_ms=61.0, query_p95_ms=140.0, questions=335, hit_at_k=0.778, k=5, peak_rss_mb=1200.0,
+                      disk_bytes=55_000_000, files_failed=0, own_hit_at_k=0.978, own_fact_recall=0.912,
+                      family_hit_at_k=0.985)
+    lines = scale_table([row]).splitlines()
+    assert lines[0].split() == ["scale", "mode", "chunks", "ingest/s", "bare/s", "ratio", "re-sync", "s", "p50", "ms",
+                                "p95", "ms", "own", "hit@k", "own", "facts",
+                                "family", "hit@k", "peak", "MB", "disk", "MB"]
+    assert lines[1].split() == ["10x", "server", "4680", "46.8", "52.0", "0.90", "1.25", "61", "140", "0.978", "0.912",
+                                "0.985", "1200", "55.0"]
+
+
+def test_a_copy_belongs_to_the_family_of_the_document_it_varies_and_only_copy_zero_is_the_original(tmp_path):
+    out = build_scaled_corpus(CORPUS, 3, tmp_path / "scaled")
+    sources = [f.source for f in discover([out])[0]]
+    originals = {f.source for f in discover([CORPUS])[0]}
+    assert {s for s in sources if is_original(s)} == originals
+    assert {original_source(s) for s in sources} == originals  # every copy maps back to a bundled document
+    assert original_source("copy-002/wpcf-2024-roundup-002.txt") == "wpcf-2024-roundup.txt"
+    # a bundled document whose own name ends like a copy's is still an original: the folder must match too
+    assert is_original("notes-002.txt") and original_source("copy-002/notes-003.txt") == "copy-002/notes-003.txt"
