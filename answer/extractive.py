@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date as Date
 from typing import Sequence
 
+from answer.direct import direct_answer
 from answer.refusal import no_question, not_found
 from sendbot.core.dates import last_day
 from sendbot.core.models import Answer, AnswerSentence, Citation, Passage, Query, Reranked, ScoredSentence
@@ -68,7 +69,8 @@ class ExtractiveAnswerer:
             AnswerSentence(passages[s.passage].chunk.text[s.start : s.end], (numbers[s.passage],),
                            passages[s.passage].chunk.date, passages[s.passage].chunk.period) for s in chosen
         )
-        return Answer(query.question, mark_earlier(sentences), tuple(citations), refused=False, evidence=round(best, 4))
+        return Answer(query.question, mark_earlier(sentences), tuple(citations), refused=False, evidence=round(best, 4),
+                      direct=direct_answer(query.cleaned, sentences, citations))
 
 
 def latest_first(chosen: list[ScoredSentence], passages: list[Passage]) -> list[ScoredSentence]:

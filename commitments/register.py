@@ -112,7 +112,7 @@ def _documents(settings: Settings, files: dict[str, FileRecord], chunks: list[Ch
 def update_register(settings: Settings, force: bool = False) -> Register:
     """Bring the register of the index in `settings.data_dir` up to date (after an ingest from the command line);
     the passages and the embedder are only loaded when it must be rebuilt."""
-    from index.embedder import get_embedder
+    from index.embedder import embedder_for
     from index.store import open_store
 
     store = open_store(settings)
@@ -120,7 +120,7 @@ def update_register(settings: Settings, force: bool = False) -> Register:
     if saved is not None and saved.fingerprint == store.fingerprint:
         return saved
     chunks, _ = store.load_chunks()
-    return refresh_register(settings, store, chunks, get_embedder().encode, force=True)
+    return refresh_register(settings, store, chunks, embedder_for(settings).encode, force=True)
 
 
 @dataclass(frozen=True)

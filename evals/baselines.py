@@ -80,9 +80,9 @@ def bm25_retriever(chunks: list[Chunk], vectors: np.ndarray, embedder: Embedder)
 
 def answer_from(retrieve: Retrieve, pipeline: Pipeline, question: str, k: int) -> tuple[Answer, list[Passage]]:
     """Retrieve with a baseline, then compose with the pipeline's reranker and answerer (the question as typed)."""
-    from index.embedder import get_embedder
+    from index.embedder import embedder_for
 
     passages = retrieve(question, k)
     query = Query(question=question, cleaned=question, expanded=question, injected=False)
-    ranked = pipeline.reranker.rerank(query, passages, get_embedder().encode([question])[0], k)
+    ranked = pipeline.reranker.rerank(query, passages, embedder_for(pipeline.settings).encode([question])[0], k)
     return pipeline.answerer.answer(query, ranked), passages

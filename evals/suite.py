@@ -27,9 +27,9 @@ def document_texts(pipeline: Pipeline) -> dict[str, str]:
 def baseline_systems(pipeline: Pipeline) -> dict[str, Callable]:
     """The stock pipelines compared side by side with sendbot, answering through sendbot's reranker and answerer."""
     from evals.baselines import answer_from, bm25_retriever, llama_index_retriever
-    from index.embedder import get_embedder
+    from index.embedder import embedder_for
 
-    embedder = get_embedder()
+    embedder = embedder_for(pipeline.settings)
     chunks, vectors = pipeline.store.load_chunks()
     retrievers = {
         "llama-index 1024": llama_index_retriever(pipeline.settings.corpus_dir, embedder, 1024),

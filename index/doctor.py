@@ -76,7 +76,7 @@ def _registry_temporaries(data_dir: Path) -> Finding:
 
 
 def _stale_chunks(store: Store) -> Finding:
-    removed = store.collect_garbage()
+    removed = store.collect_garbage(full_scan=True)
     if removed:
         return Finding("vector store", "repaired", f"removed {removed} passages of file versions no longer listed")
     return Finding("vector store", "ok", f"{store.collection.count()} passages, all of listed file versions")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sendbot.core.config import MODEL_SHA256
+from sendbot.core.config import ENCODERS, MODEL_SHA256, Settings
 
 MAX_TOKENS = 256  # MiniLM's window in word pieces, including [CLS] and [SEP]
 
@@ -62,13 +62,29 @@ def known_words() -> frozenset[str]:
 
 
 class Embedder:
-    """Unit-length MiniLM sentence embeddings, so a dot product is a cosine similarity."""
+    """Unit-length MiniLM sentence embeddings, so a dot product is a cosine similarity.
 
-    def __init__(self) -> None:
+    `encoder` "torch" runs sentence-transformers; "onnx-int8" runs the int8 ONNX export (index/onnx_encoder.py),
+    made from the bundled weights into `cache_dir` on first use. `name` is what the store records."""
+
+    def __init__(self, encoder: str = "torch", cache_dir: Path | None = None) -> None:
+        self.name = encoder
+        self.onnx = None
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        if encoder not in ENCODERS:
+            raise ValueError(f"no encoder {encoder!r}: choose one of {', '.join(ENCODERS)}")
+        if encoder == "onnx-int8":
+            from index.onnx_encoder import OnnxEncoder, int8_model
+
+            if cache_dir is None:
+                raise ValueError("the onnx-int8 encoder needs a cache folder for its export (Settings.encoders_dir)")
+            model = int8_model(cache_dir, verified_model_dir())
+            self.onnx = OnnxEncoder(model, model_dir() / "tokenizer.json", MAX_TOKENS)
+            self.dimension = self.onnx.dimension
+            return
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
@@ -83,12 +99,22 @@ class Embedder:
         """Embed texts as float32 unit vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.onnx is not None:
+            return self.onnx.encode(texts, batch_size)
         vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=progress)
         return vectors.astype(np.float32, copy=False)
 
 
 @functools.cache
-def get_embedder() -> Embedder:
+def get_embedder(encoder: str = "torch", cache_dir: Path | None = None) -> Embedder:
     """The process-wide embedder: the model loads once however many callers ask."""
-    return Embedder()
+    return Embedder(encoder, cache_dir)
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The process-wide embedder the settings choose (SENDBOT_ENCODER); the ONNX one caches its export in the data
+    directory, and the torch one is shared by every data directory."""
+    if settings.encoder == "torch":
+        return get_embedder()
+    return get_embedder(settings.encoder, settings.encoders_dir)

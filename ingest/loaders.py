@@ -5,11 +5,15 @@ Every failure is raised as `LoadError` with a reason a person can act on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 from sendbot.core.config import SUPPORTED_SUFFIXES
 from sendbot.core.models import Document, Page
@@ -34,11 +38,12 @@ def file_sha256(path: Path) -> str:
 
 
 def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = None, *, source: str | None = None,
-                  max_word_chars: int = 200) -> Document:
+                  max_word_chars: int = 200, pdf_pages: PdfPages | None = None) -> Document:
     """Load one file with the metadata from its folder's manifest.json, else from the document itself.
 
     `source` names the document in the index (by default the file name; ingest passes the path relative to the
-    folder it was found in, so same-named files in different folders stay different documents).
+    folder it was found in, so same-named files in different folders stay different documents). `pdf_pages` is a
+    PDF's text already extracted (ingest reads a long PDF's pages in parallel): the document is the same.
     """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -48,7 +53,8 @@ def load_document(path: Path, max_file_mb: float = 50.0, sha256: str | None = No
         raise LoadError(f"file is {size_mb:.3g} MB, over the {max_file_mb:g} MB limit (raise SENDBOT_MAX_FILE_MB to allow it)")
     if path.stat().st_size == 0:
         raise LoadError("file is empty")
-    reader = {".pdf": _read_pdf, ".docx": _read_docx, ".html": _read_html, ".htm": _read_html, ".md": _read_markdown}
+    reader = {".pdf": functools.partial(_read_pdf, raw=pdf_pages), ".docx": _read_docx, ".html": _read_html,
+              ".htm": _read_html, ".md": _read_markdown}
     pages, own = reader.get(suffix, _read_plain)(path)
     pages, cut = _cap_words(pages, max_word_chars)
     if not any(p.text for p in pages):
@@ -245,22 +251,71 @@ def _pdf_own_date(reader) -> str:
     return ""
 
 
-def _read_pdf(path: Path) -> tuple[list[Page], dict]:
+@dataclass(frozen=True)
+class PdfPages:
+    """The raw extracted text of a run of a PDF's pages, as pypdf gives it, with the file's own title and date
+    (read with the first page only). Ingest reads a long PDF's pages in parts, in worker processes, as these."""
+
+    start: int  # index of the first page (0-based)
+    texts: tuple[str, ...]
+    page_count: int  # pages in the whole file
+    title: str = ""
+    date: str = ""
+
+
+def pdf_page_count(path: Path) -> int:
+    """Pages in a PDF (what ingest splits a long one by); LoadError, as reading it would raise, if it is unreadable."""
+    with _pdf_errors():
+        return len(_open_pdf(path).pages)
+
+
+def read_pdf_pages(path: Path, start: int = 0, stop: int | None = None, keep_open: bool = False) -> PdfPages:
+    """The raw text of pages start..stop-1 (all by default), in order; the title and date come with page 0.
+
+    `keep_open` keeps the file parsed for the next call on it: a worker reading several parts of one PDF parses its
+    structure once (the last part lets it go). Every failure is a LoadError, as when the whole file is read.
+    """
+    with _pdf_errors():
+        stat = path.stat()
+        reader = _kept_reader(path, stat.st_mtime_ns, stat.st_size)
+        try:
+            count = len(reader.pages)
+            stop = count if stop is None else min(stop, count)
+            texts = tuple(reader.pages[i].extract_text() or "" for i in range(start, stop))
+            title = "" if start else str((reader.metadata or {}).get("/Title") or "")
+            date = "" if start else _pdf_own_date(reader)
+        finally:
+            if not keep_open:
+                _kept_reader.cache_clear()
+    return PdfPages(start, texts, count, title, date)
+
+
+@functools.lru_cache(maxsize=1)
+def _kept_reader(path: Path, mtime_ns: int, size: int):
+    """The open reader of the PDF read last, while the file is unchanged (see `read_pdf_pages`)."""
+    return _open_pdf(path)
+
+
+def _open_pdf(path: Path):
+    """A pypdf reader of the file, decrypted when it has an empty user password; LoadError if it has a real one."""
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    from ingest.pdf_text import join_pdf_lines
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    reader = PdfReader(path)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise LoadError("PDF is password-protected; save an unprotected copy and ingest that")
+    return reader
+
+
+@contextmanager
+def _pdf_errors() -> Iterator[None]:
+    """Turn whatever pypdf raises on a damaged or encrypted file into a LoadError that says so."""
+    from pypdf.errors import PdfReadError
+
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("PDF is password-protected; save an unprotected copy and ingest that")
-        raw_pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata or {}).get("/Title") or ""
-        own_date = _pdf_own_date(reader)
+        yield
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
@@ -269,8 +324,16 @@ def _read_pdf(path: Path) -> tuple[list[Page], dict]:
         if "crypt" in str(error).lower() or "AES" in str(error):
             raise LoadError(f"PDF is encrypted and cannot be opened ({error})") from None
         raise LoadError(f"not a readable PDF ({type(error).__name__}: {error})") from None
-    pages = join_pdf_lines([normalise_text(t) for t in raw_pages])
-    return [Page(i + 1, text) for i, text in enumerate(pages)], {"title": _meaningful_title(str(title)), "date": own_date}
+
+
+def _read_pdf(path: Path, raw: PdfPages | None = None) -> tuple[list[Page], dict]:
+    """A PDF's pages with wrapped lines rejoined, from `raw` when its text was extracted already (all pages)."""
+    from ingest.pdf_text import join_pdf_lines
+
+    raw = raw or read_pdf_pages(path)
+    pages = join_pdf_lines([normalise_text(t) for t in raw.texts])
+    return ([Page(raw.start + i + 1, text) for i, text in enumerate(pages)],
+            {"title": _meaningful_title(raw.title), "date": raw.date})
 
 
 def _meaningful_title(title: str) -> str:

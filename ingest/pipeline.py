@@ -6,16 +6,17 @@ import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
-from index.embedder import count_tokens, get_embedder
+from index.embedder import count_tokens, embedder_for
 from index.keyword import refresh_keyword_index
 from index.store import Store, open_store
 from ingest.chunking import chunk_document
-from ingest.loaders import LoadError, file_sha256, load_document
+from ingest.loaders import LoadError, PdfPages, file_sha256, load_document, read_pdf_pages
 from ingest.pages import save_pages
+from ingest.pdf_parts import EarlyVectors, Part, join_parts, plan_parts
 from ingest.readahead import ReadAhead
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Document, FileRecord, FileResult, IngestReport
@@ -26,7 +27,8 @@ CHUNKER_VERSION = 4  # bump when loading or chunking changes what a file's chunk
 READ_AHEAD = 8  # files read and chunked ahead of the one being embedded (bounds the memory they hold)
 PARSE_WORKERS = 1  # processes reading ahead; the embedder's torch threads keep the other cores busy
 EMBED_GROUP_CHUNKS = 256  # consecutive ready files are embedded together up to about this many chunks
-EMBED_BATCH = 32  # chunks per forward pass
+EMBED_BATCH = 16  # chunks per forward pass: measured on the bundled corpus (468 chunks, 2 cores), 16 embeds ~47
+# chunks/s, 32 ~42, 64 ~37: a batch is padded to its longest text, and smaller batches pad less
 SHARED_GARBAGE_AGE = 3600  # seconds: on a Chroma server, unlisted chunks younger than this may be another ingest's
 
 
@@ -91,28 +93,24 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
     """Ingest files: each changed file's chunks go in whole or not at all; bad files are reported, not fatal.
 
     Reading and chunking the next files runs in worker processes while earlier ones are embedded, smallest files
-    first, so parsing a long PDF overlaps with embedding the others instead of adding to it. Consecutive small
-    files that are ready are embedded together, in batches of a measured size (see EMBED_BATCH).
+    first, so parsing a long PDF overlaps with embedding the others instead of adding to it; a long PDF is read in
+    parts, so its own first pages embed while the later ones parse (ingest.pdf_parts). Consecutive small files
+    that are ready are embedded together, in batches of a measured size (see EMBED_BATCH).
     """
     from tqdm import tqdm
 
     started = time.perf_counter()
     store = open_store(settings)
+    store.check_encoder()  # before any work: an index of another encoder's vectors is refused, not mixed
     # A shared server may hold another process's ingest in flight: spare chunks written in the last hour there.
     store.collect_garbage(SHARED_GARBAGE_AGE if settings.chroma_url else 0)
     files, problems = discover(paths, settings.follow_links)
     results: dict[Found, FileResult] = _duplicate_sources(files)
     queue = sorted((f for f in files if f not in results), key=lambda f: f.path.stat().st_size)
-    jobs = [(found, store.files.get(found.source)) for found in queue]
-    with ReadAhead(functools.partial(_prepare, settings=settings), jobs, PARSE_WORKERS, READ_AHEAD) as reader, \
+    jobs = _jobs(queue, store, settings)
+    with ReadAhead(functools.partial(_read, settings=settings), jobs, PARSE_WORKERS, READ_AHEAD) as reader, \
             tqdm(total=len(files), unit="file", desc="Ingesting", disable=not show_bar, leave=False) as bar:
-        group: list[tuple[Found, _Prepared | FileResult]] = []
-        for (found, _), prepared in reader:
-            group.append((found, prepared))
-            if _chunks_in(group) >= EMBED_GROUP_CHUNKS or not reader.next_ready():
-                _store_group(group, store, settings, results, progress, bar)
-                group = []
-        _store_group(group, store, settings, results, progress, bar)
+        _read_and_store(reader, store, settings, results, functools.partial(_report, progress=progress, bar=bar))
     changed = any(r.status in ("added", "updated") for r in results.values())
     report = IngestReport(files=problems + [results[found] for found in files])  # in the order they were found
     if prune:
@@ -126,16 +124,47 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False,
     return report
 
 
+def _read_and_store(reader: ReadAhead, store: Store, settings: Settings, results: dict[Found, FileResult],
+                    report: Callable[[Found, FileResult], None]) -> None:
+    """Store each file as soon as it is read. Ready files are embedded together; while a long PDF's later parts are
+    still being read (the next one is not ready), the chunks of its parts so far are embedded early."""
+    early = EarlyVectors(functools.partial(_encode, settings=settings), settings)
+    group: list[tuple[Found, _Prepared | FileResult]] = []
+    parts: list[PdfPages | FileResult] = []
+    for job, result in reader:
+        if job.part is not None:
+            parts.append(result)
+            if not job.part.last:
+                if not reader.next_ready() and not any(isinstance(p, FileResult) for p in parts):
+                    early.add(job.found.path, job.found.source, job.sha256, parts)
+                continue
+            result = next((p for p in parts if isinstance(p, FileResult)), None) or \
+                _prepare(job, settings, join_parts(parts))
+            parts = []
+        group.append((job.found, result))
+        if _chunks_in(group) >= EMBED_GROUP_CHUNKS or not reader.next_ready():
+            _store_group(group, store, settings, results, report, early)
+            group = []
+    _store_group(group, store, settings, results, report, early)
+
+
+def _report(found: Found, result: FileResult, progress: Callable[[str], None] | None, bar) -> None:
+    bar.set_postfix_str(found.source[-40:])
+    if progress:
+        progress(_describe(result))
+    bar.update()
+
+
 def _chunks_in(group: list[tuple[Found, "_Prepared | FileResult"]]) -> int:
     return sum(len(p.chunks) for _, p in group if isinstance(p, _Prepared))
 
 
 def _store_group(group, store: Store, settings: Settings, results: dict[Found, FileResult],
-                 progress: Callable[[str], None] | None, bar) -> None:
-    """Embed the group's changed files in one call, then make each live in turn and report it."""
-    vectors = _embed([p for _, p in group if isinstance(p, _Prepared)])
+                 report: Callable[[Found, FileResult], None], early: EarlyVectors) -> None:
+    """Embed the group's changed files in one call (but for chunks embedded early), then make each live in turn and
+    report it."""
+    vectors = _embed([p for _, p in group if isinstance(p, _Prepared)], settings, early)
     for found, prepared in group:
-        bar.set_postfix_str(found.source[-40:])
         if isinstance(prepared, FileResult):
             result = prepared
         elif isinstance(vectors, Exception):
@@ -143,23 +172,33 @@ def _store_group(group, store: Store, settings: Settings, results: dict[Found, F
         else:
             result = _store(found, prepared, vectors[prepared.doc.source], store, settings)
         results[found] = result
-        if progress:
-            progress(_describe(result))
-        bar.update()
+        report(found, result)
 
 
-def _embed(prepared: list["_Prepared"]) -> "dict[str, np.ndarray] | Exception":
-    """Every chunk of the prepared files embedded in one call, split back by document; or the error it raised."""
+def _embed(prepared: list["_Prepared"], settings: Settings,
+           early: EarlyVectors) -> "dict[str, np.ndarray] | Exception":
+    """Every chunk of the prepared files embedded in one call, split back by document; or the error it raised.
+    A chunk embedded early (its PDF read in parts) with exactly its text keeps that vector."""
+    known: dict[str, np.ndarray] = {}
+    for p in prepared:
+        known.update(early.take(p.doc.source))
     texts = [c.search_text for p in prepared for c in p.chunks]
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
     try:
-        vectors = get_embedder().encode(texts, batch_size=EMBED_BATCH) if texts else np.zeros((0, 0), np.float32)
+        known.update(zip(missing, _encode(missing, settings)))
     except Exception as error:  # e.g. out of memory: every file of the group is reported, the rest go on
         return error
+    vectors = np.array([known[text] for text in texts], np.float32) if texts else np.zeros((0, 0), np.float32)
     by_source, start = {}, 0
     for p in prepared:
         by_source[p.doc.source] = vectors[start : start + len(p.chunks)]
         start += len(p.chunks)
     return by_source
+
+
+def _encode(texts: list[str], settings: Settings) -> np.ndarray:
+    """The texts embedded by the settings' encoder, EMBED_BATCH at a time."""
+    return embedder_for(settings).encode(texts, batch_size=EMBED_BATCH) if texts else np.zeros((0, 0), np.float32)
 
 
 def _index_failure(found: Found, error: Exception) -> FileResult:
@@ -179,18 +218,58 @@ def _duplicate_sources(files: list[Found]) -> dict[Found, FileResult]:
     return duplicates
 
 
-def _prepare(job: tuple[Found, FileRecord | None], settings: Settings) -> _Prepared | FileResult:
+@dataclass(frozen=True)
+class _Job:
+    """One read-ahead task: a whole file, or one part of a long PDF (see ingest.pdf_parts)."""
+
+    found: Found
+    record: FileRecord | None  # the file's live version, if any
+    part: Part | None = None
+    sha256: str = ""  # the content hash, when planning a PDF took it already
+
+
+def _jobs(queue: list[Found], store: Store, settings: Settings) -> Iterator[_Job]:
+    """The read-ahead tasks, planned as the reader reaches each file: a changed PDF of many pages is read in parts."""
+    for found in queue:
+        record = store.files.get(found.source)
+        parts, sha = [], ""
+        if found.path.suffix.lower() == ".pdf":
+            try:
+                sha = file_sha256(found.path)
+            except OSError:
+                sha = ""  # the whole-file read reports it
+            if sha and not _unchanged(record, sha, settings):
+                parts = plan_parts(found.path, settings.max_file_mb)
+        yield from ([_Job(found, record, part, sha) for part in parts] or [_Job(found, record, sha256=sha)])
+
+
+def _unchanged(record: FileRecord | None, sha: str, settings: Settings) -> bool:
+    return bool(record and record.sha256 == sha and record.pipeline == pipeline_id(settings))
+
+
+def _read(job: _Job, settings: Settings) -> "_Prepared | PdfPages | FileResult":
+    """A worker's task (ingest.readahead): a whole file loaded and chunked, or a part of a PDF's pages extracted."""
+    if job.part is None:
+        return _prepare(job, settings)
+    try:
+        return read_pdf_pages(job.found.path, job.part.start, job.part.stop, keep_open=not job.part.last)
+    except LoadError as error:
+        return FileResult(job.found.source, str(job.found.path), "failed", reason=str(error))
+
+
+def _prepare(job: _Job, settings: Settings, pdf_pages: PdfPages | None = None) -> _Prepared | FileResult:
     """Load and chunk a file unless it is unchanged (its live `record` says); failures come back as a FileResult.
+    `pdf_pages` is a PDF's text when it was read in parts.
 
     Runs in a worker process (ingest.readahead), so it takes and returns only plain, picklable values.
     """
-    found, record = job
-    source, path = found.source, found.path
+    source, path, record = job.found.source, job.found.path, job.record
     try:
-        sha = file_sha256(path)
-        if record and record.sha256 == sha and record.pipeline == pipeline_id(settings):
+        sha = job.sha256 or file_sha256(path)
+        if _unchanged(record, sha, settings):
             return FileResult(source, str(path), "unchanged", record.chunks)
-        doc = load_document(path, settings.max_file_mb, sha, source=source, max_word_chars=settings.max_word_chars)
+        doc = load_document(path, settings.max_file_mb, sha, source=source, max_word_chars=settings.max_word_chars,
+                            pdf_pages=pdf_pages)
         chunks = chunk_document(doc, count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
         return _Prepared(doc, chunks, replaces_same_content=bool(record and record.sha256 == sha), is_update=record is not None)
     except LoadError as error:

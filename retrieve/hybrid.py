@@ -64,6 +64,7 @@ class HybridRetriever:
         vector = self.embedder.encode([query.expanded or query.question])[0]
         if not query.cleaned or not self.chunks:
             return SearchResult([], vector)
+        # Only chunks of this retriever's snapshot count (Store.query returns rows of unlisted versions too).
         dense = [cid for cid, _ in self.store.query(vector, self.candidates, chroma_where(filters))
                  if cid in self.position and (not filters.active or filters.admits(self.chunk(cid)))]
         keyword = self._keyword_ranking(query.expanded, filters)

@@ -24,6 +24,16 @@ _INSTRUCTION = re.compile(
 )
 
 _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|will|would|should|has|have)\b", re.I)
+# What a question asks for: a number, a date, a definition of a term, a person (the reranker scores units on
+# it, the answerer states it first).
+NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
+DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
+DEFINITION_QUESTION = re.compile(
+    r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b"
+    r"|^\W*(what|who)(\s+is|\s+are|'s)(\s+the)?\s+[A-Z][A-Za-z]*[A-Z][A-Za-z]*s?\W*$",  # "What is WCF?"
+    re.I,
+)
+PERSON_QUESTION = re.compile(r"\bwho(se|s|'s)?\b|\bcontact (point|person|officer)s?\b|\blead person\b|\bsigned\b", re.I)
 
 
 @functools.cache
@@ -41,6 +51,12 @@ def everyday_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
 def glossary() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Every term a question word may stand for: acronyms and everyday words, with what the papers call them."""
     return acronyms() + everyday_words()
+
+
+@functools.cache
+def glossary_words() -> frozenset[str]:
+    """The glossary's own words ("mum", "ehcna"): known words the speller must never "correct"."""
+    return frozenset(term.lower() for term, _ in glossary())
 
 
 def _read_terms(path: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embedder import Embedder
-from retrieve.query import glossary
+from retrieve.query import DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION, glossary
 from retrieve.units import Unit, answer_units
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence
 from sendbot.core.text import content_words, looks_like_heading, looks_like_instruction
@@ -31,28 +31,26 @@ QUESTION_WORDS = frozenset(
     "happen happens happened say said says tell mean means stand stands does did done going go give given "
     "find know want need like thing things way ways people someone anyone something anything".split()
 )
-_NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
-_DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
 _HAS_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*")  # a count or amount, not a year
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
-_DEFINITION_QUESTION = re.compile(
-    r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b"
-    r"|^\W*(what|who)(\s+is|\s+are|'s)(\s+the)?\s+[A-Z][A-Za-z]*[A-Z][A-Za-z]*s?\W*$",  # "What is WCF?"
-    re.I,
-)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_CAPITALISED_PAIR = re.compile(r"\b(?=([A-Z][a-z]+)[ \n]+([A-Z][a-z]+)\b)")  # lookahead: overlapping pairs
+_WORD = re.compile(r"\b[A-Za-z][a-z]+\b")
+_MONTHS = frozenset("January February March April May June July August September October November December "
+                    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split())
 
 LONG_SENTENCE_WORDS = 40  # words past this count against a sentence: run-on table text makes a poor answer
 
 # What a unit is scored on: meaning (MiniLM cosine), coverage of the question's rarer words, the passage's
 # similarity, answer-type cues ("how many" answered with a number, "when" with a date, "what was promised" with a
 # will/would, "what does X mean" with a definition), a year the question names, questions in the documents, run-on
-# length, the passage's retrieval rank (0 first, towards 1 last) and the unit's length (log of its words).
+# length, the passage's retrieval rank (0 first, towards 1 last), the unit's length (log of its words), and "who"
+# answered with a person's name.
 FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number_missing", "date_match",
             "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words",
-            "passage_rank", "log_words")
+            "passage_rank", "log_words", "person_match", "person_missing")
 # The evidence that the documents answer at all: hand-set weights of the first 13 features, kept because neither
 # the learned ranking score nor a logistic regression over the best unit's features (grouped cross-validation on
 # dev) told answerable from unanswerable questions better.
@@ -113,19 +111,23 @@ def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranke
     return replace(whole, passages=passages, sentences=sorted(sentences.values(), key=lambda s: -s.score)), required
 
 
+_COUNT_START = re.compile(r"^(?!(?:19|20)\d\d\b)\d[\d,.]*%?\s+[a-z]")  # "215 responses to the survey"
 _CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$", re.I)
 
 
-def answers_something(text: str, start: int, end: int) -> bool:
+def answers_something(text: str, start: int, end: int, named: bool = False) -> bool:
     """False for headings and lead-ins ("... as follows:"), which state nothing on their own, and for sentences
-    planted in a document to steer an AI assistant, which must never reach a reader as an answer."""
+    planted in a document to steer an AI assistant, which must never reach a reader as an answer. A heading-shaped
+    line that names a person (`named`, for a "who" question) is a signature or a table row ("NEET Strategy Judy
+    Gibbs") and answers it; one that opens with a count ("215 responses to the survey") states it."""
     sentence = text[start:end]
     if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
         return False
     if sentence[0].islower() and _CUT_OFF.search(sentence):
         return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved feedback from")
     whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
-    return not (whole_line and looks_like_heading(sentence))
+    counted = bool(_COUNT_START.match(sentence))  # a line opening with a count states it: a table row, not a heading
+    return named or counted or not (whole_line and looks_like_heading(sentence))
 
 
 def _defined_terms(question: str) -> list[re.Pattern]:
@@ -145,6 +147,7 @@ class QuestionProfile:
     defined: list[re.Pattern]
     years: set[str]
     asks_about_questions: bool
+    wants_person: bool = False
 
     @property
     def total_weight(self) -> float:
@@ -179,10 +182,25 @@ def load_ranker(path: Path = RANKER_PATH) -> UnitRanker:
         raise ValueError(f"unit ranker model {path} is unusable ({error}): run `sendbot eval --train` to rebuild it") from None
 
 
+def proper_words(texts: list[str]) -> frozenset[str]:
+    """Capitalised words the documents never write in lower case: people's names and places ("Gibbs",
+    "Worcestershire"), as opposed to words capitalised only at a sentence's or a heading's start."""
+    capitalised, lower = set(), set()
+    for text in texts:
+        for word in _WORD.findall(text):
+            (capitalised if word[0].isupper() else lower).add(word)
+    return frozenset(w for w in capitalised if len(w) > 2 and w.lower() not in lower and w not in _MONTHS)
+
+
+def names_someone(sentence: str, proper: frozenset[str]) -> bool:
+    """True when the text holds a person's name: two proper words in a row ("Judy Gibbs", "Katie Moore")."""
+    return any(a in proper and b in proper for a, b in _CAPITALISED_PAIR.findall(sentence))
+
+
 def unit_features(profile: QuestionProfile, sentence: str, words: set[str], passage: Passage,
-                  passage_years: set[str], unit: Unit, rank: float) -> np.ndarray:
+                  passage_years: set[str], unit: Unit, rank: float, named: bool = False) -> np.ndarray:
     """The unit's features (FEATURES order) with 0 for "semantic", which needs the unit's vector; `rank` is the
-    passage's retrieval rank scaled to 0-1."""
+    passage's retrieval rank scaled to 0-1, `named` whether the unit names a person."""
     sentence_years = set(_YEAR.findall(sentence))
     has_number, has_date = bool(_HAS_NUMBER.search(sentence)), bool(_HAS_DATE.search(sentence))
     return np.array([
@@ -201,6 +219,8 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
         max(0, len(sentence.split()) - LONG_SENTENCE_WORDS),
         rank,
         math.log1p(len(sentence.split())),
+        profile.wants_person and named,
+        profile.wants_person and not named,
     ], dtype=np.float64)
 
 
@@ -216,16 +236,18 @@ class SentenceReranker:
         total = max(len(chunks), 1)
         self.idf = {term: math.log(1 + total / count) for term, count in frequency.items()}
         self.default_idf = math.log(1 + total)
+        self.proper = proper_words([chunk.text for chunk in chunks])
         self._vectors: dict[tuple[str, int, int], np.ndarray] = {}
 
     def profile(self, query: Query) -> QuestionProfile:
         """What the question asks for."""
         text = query.cleaned
         return QuestionProfile(
-            groups=self._term_groups(query), wants_number=bool(_NUMBER_QUESTION.search(text)),
-            wants_date=bool(_DATE_QUESTION.search(text)), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
-            defined=_defined_terms(text) if _DEFINITION_QUESTION.search(text) else [],
+            groups=self._term_groups(query), wants_number=bool(NUMBER_QUESTION.search(text)),
+            wants_date=bool(DATE_QUESTION.search(text)), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
+            defined=_defined_terms(text) if DEFINITION_QUESTION.search(text) else [],
             years=set(_YEAR.findall(text)), asks_about_questions=bool(_ASKS_ABOUT_QUESTIONS.search(text)),
+            wants_person=bool(PERSON_QUESTION.search(text)),
         )
 
     def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:
@@ -275,11 +297,12 @@ class SentenceReranker:
             context = context_stems(passage.chunk.context)
             passage_years = set(_YEAR.findall(passage.chunk.search_text))
             for unit in answer_units(text):
-                if not answers_something(text, unit.start, unit.end):
-                    continue
                 sentence = text[unit.start : unit.end]
+                named = names_someone(sentence, self.proper)
+                if not answers_something(text, unit.start, unit.end, named and profile.wants_person):
+                    continue
                 words = stems(sentence) | context | context_stems(unit.responds_to)
-                features = unit_features(profile, sentence, words, passage, passage_years, unit, rank)
+                features = unit_features(profile, sentence, words, passage, passage_years, unit, rank, named)
                 rough.append((features, i, unit.start, unit.end, sentence))
         return rough
 

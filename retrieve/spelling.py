@@ -41,11 +41,14 @@ class Speller:
     def correct_word(self, word: str) -> str:
         """The word itself if the documents use it (or it is too short to judge), else the likeliest correction."""
         lower = word.lower()
-        if len(lower) < MIN_LENGTH or lower in self.frequency or lower in STOPWORDS or lower in self.dictionary:
-            return word
+        if len(lower) < MIN_LENGTH or self._known(lower) or (lower.endswith("s") and self._known(lower[:-1])):
+            return word  # a plural of a known word ("mums", "dads") is known too
         found = [s.lookup(lower, Verbosity.TOP, max_edit_distance=MAX_EDITS) for s in (self.symspell, _english(self.dictionary))]
         candidates = [(s[0].distance, order, s[0].term) for order, s in enumerate(found) if s]
         return min(candidates)[2] if candidates else word
+
+    def _known(self, lower: str) -> bool:
+        return lower in self.frequency or lower in STOPWORDS or lower in self.dictionary
 
     def correct(self, text: str) -> str:
         """The text with each unknown word replaced by its correction."""

@@ -16,13 +16,13 @@ from answer import refusal
 from answer.extractive import ExtractiveAnswerer
 from answer.generated import LLMAnswerer, make_llm
 from commitments.chat import with_register
-from index.embedder import Embedder, get_embedder, known_words
+from index.embedder import Embedder, embedder_for, known_words
 from index.keyword import refresh_keyword_index
 from index.store import Store, open_store
 from index.watch import RegistryWatcher
 from ingest.pipeline import ingest
 from retrieve.hybrid import HybridRetriever
-from retrieve.query import part_query, prepare_query, split_question
+from retrieve.query import glossary_words, part_query, prepare_query, split_question
 from retrieve.rerank import SentenceReranker, merge_parts
 from retrieve.spelling import Speller
 from sendbot.core.config import Settings
@@ -94,15 +94,16 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
 
     Calibration passes `answerer=` (one that never refuses), baselines pass `retriever=`; nothing is patched.
     """
-    embedder = embedder or get_embedder()
+    embedder = embedder or embedder_for(settings)
     store = overrides.pop("store", None) or open_store(settings)
+    store.check_encoder()  # refused at start, not at the first question, if the index holds another encoder's vectors
     keyword = refresh_keyword_index(store, settings.bm25_dir)
     retriever = overrides.pop("retriever", None) or HybridRetriever(
         store, keyword, embedder, settings.candidates, settings.rrf_k, settings.duplicate_similarity)
     stages = {
         "reranker": lambda: SentenceReranker(embedder, retriever.chunks),
         "answerer": lambda: default_answerer(settings, lambda a: with_register(a, settings, store, retriever.chunks)),
-        "speller": lambda: Speller([c.search_text for c in retriever.chunks], known_words()),
+        "speller": lambda: Speller([c.search_text for c in retriever.chunks], known_words() | glossary_words()),
     }
     unknown = set(overrides) - set(stages)
     if unknown:
@@ -125,7 +126,7 @@ class SendBot:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.embedder = get_embedder()
+        self.embedder = embedder_for(settings)
         self._changes = threading.Lock()  # one reload, ingest or removal at a time; questions never wait on it
         self.pipeline = build_pipeline(settings, self.embedder)
         # On a shared Chroma server other processes ingest and remove too: follow them (index/watch.py).

@@ -11,12 +11,14 @@ from pathlib import Path
 import click
 
 from commitments.models import KINDS, STATUSES
-from sendbot.core.config import LLM_KINDS, check_llm, load_settings
+from sendbot.core.config import ENCODERS, LLM_KINDS, check_llm, load_settings
 from sendbot.core.models import CITATION_FIELDS, Answer, Filters
+from sendbot.core.prompts import prompts
 from sendbot.web.options import chroma_url_option, serve_options
 
 _CONTRACT = ('{"question", "answer", "refused", "citations": [{'
-             + ", ".join(f'"{name}"' for name in CITATION_FIELDS) + '}], "answerer"}')
+             + ", ".join(f'"{name}"' for name in CITATION_FIELDS) + '}], "answerer", "sentences": [{"text", '
+             '"citations", "date", "period", "earlier"}], "direct": {"text", "citation", "start", "end"} or null}')
 
 
 def _settings(ctx: click.Context):
@@ -44,9 +46,13 @@ class _FriendlyGroup(click.Group):
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the index lives (default: ./data in the project, or $SENDBOT_DATA_DIR).")
 @chroma_url_option
+@click.option("--encoder", type=click.Choice(ENCODERS), default=None,
+              help="The sentence encoder (default: $SENDBOT_ENCODER, else torch). onnx-int8 is the same model "
+                   "quantised to int8 and run by onnxruntime (faster; `pip install -e '.[onnx]'`); an index holds "
+                   "one encoder's vectors, so switching needs a fresh index.")
 @click.version_option(package_name="sendbot")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None, chroma_url: str | None) -> None:
+def main(ctx: click.Context, data_dir: Path | None, chroma_url: str | None, encoder: str | None) -> None:
     """sendbot answers questions from a council's SEND Local Offer and published papers, citing every sentence.
 
     \b
@@ -55,7 +61,7 @@ def main(ctx: click.Context, data_dir: Path | None, chroma_url: str | None) -> N
     The first question ingests the bundled corpus if the index is empty.
     """
     try:
-        ctx.obj = {"settings": load_settings(data_dir=data_dir, chroma_url=chroma_url)}
+        ctx.obj = {"settings": load_settings(data_dir=data_dir, chroma_url=chroma_url, encoder=encoder)}
     except ValueError as error:
         raise click.UsageError(str(error)) from None
 
@@ -192,6 +198,8 @@ def format_answer(answer: Answer) -> str:
     lines = [answer.text, ""]
     if answer.spans_dates:
         lines = [f"{s.said_label}: {s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in answer.sentences] + [""]
+    if answer.direct:
+        lines.insert(0, prompts().direct_answer.format(answer=f"{answer.direct.text} [{answer.direct.citation}]"))
     for c in answer.citations:
         where = ", ".join(x for x in (f"page {c.page}" if c.page else "", c.section) if x)
         lines.append(f"[{c.n}] {c.title} ({c.date or c.period or 'undated'}) - {c.source}{', ' + where if where else ''}")
@@ -530,24 +538,37 @@ def _bench_scales(settings, corpus: Path, scales: list[int], modes: tuple[str, .
                "an expected document counting as a hit. The strict whole-index hit@k is in --json (hit_at_k).")
 
 
+def _bench_encoders(settings, corpus: Path, as_json: bool) -> None:
+    """`sendbot bench --encoders`: the ONNX int8 encoder beside torch, as a table (or JSON)."""
+    from sendbot.bench.encoders import compare_encoders, encoder_table
+
+    numbers = compare_encoders(settings, corpus, settings.top_k, progress=_say)
+    click.echo(json.dumps(numbers) if as_json else encoder_table(numbers))
+
+
 @main.command()
 @click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder to ingest (default: the bundled corpus).")
 @click.option("--repeats", type=click.IntRange(1, 10), default=1, show_default=True, help="Passes over the golden questions.")
 @click.option("--scale", "scales", callback=_scales, metavar="N,N,...",
               help="Instead: measure corpora of N copies of the corpus each (varied, no duplicates), e.g. 1,10,100, "
                    "in each --mode: ingest and re-sync speed, query p50/p95, peak memory, disk and hit@k.")
+@click.option("--encoders", is_flag=True, help="Instead: compare the int8 ONNX encoder with torch (chunks/s of "
+              "each on the same chunks, and hit@k and fact recall on the golden set, side by side).")
 @click.option("--mode", "modes", type=click.Choice(["embedded", "server"]), multiple=True,
               help="With --scale: Chroma embedded, or a `chroma run` server started for the run (default both).")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 @click.pass_context
-def bench(ctx: click.Context, corpus: Path | None, repeats: int, scales: list[int] | None, modes: tuple[str, ...],
-          as_json: bool) -> None:
+def bench(ctx: click.Context, corpus: Path | None, repeats: int, scales: list[int] | None, encoders: bool,
+          modes: tuple[str, ...], as_json: bool) -> None:
     """Measure ingest and query speed, each against a baseline from the same run (uses a throwaway index)."""
     from sendbot.bench import run_benchmark
 
     settings = _settings(ctx)
     if scales:
         _bench_scales(settings, corpus or settings.corpus_dir, scales, modes, as_json)
+        return
+    if encoders:
+        _bench_encoders(settings, corpus or settings.corpus_dir, as_json)
         return
     _say("Benchmarking: ingest into a temporary index, re-ingest, then every golden question...")
     numbers = run_benchmark(settings, corpus or settings.corpus_dir, repeats)

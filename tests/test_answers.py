@@ -32,6 +32,7 @@ FACTS = [
     pytest.param("what was promised about the EHCP backlog?", ["1,000", "August 2022"], MINUTES, None, id="ehcp-backlog"),
     pytest.param("How many schools were given SEND reviews?", ["45", "17%"], AGENDA, None, id="send-reviews"),
     pytest.param("When is the next review meeting for the APP?", ["September 2023"], AGENDA, None, id="app-next-review"),
+    pytest.param("Who leads the attendance strategy?", ["Sarah Wilkins"], AGENDA, 40, id="who-leads"),
 ]
 
 # Known misses, each a strict expected failure (the day one passes, it must leave this list).
@@ -213,7 +214,7 @@ def test_a_date_range_with_no_documents_gives_a_refusal(ask, search):
 
 def test_answer_json_has_exactly_the_contract_keys(ask):
     data = json.loads(json.dumps(ask(EP_LATE).to_json()))
-    assert list(data) == ["question", "answer", "refused", "citations", "answerer", "sentences"]
+    assert list(data) == ["question", "answer", "refused", "citations", "answerer", "sentences", "direct"]
     assert data["answerer"] == "extractive"
     assert [s["text"] for s in data["sentences"]] and all(s["text"] in data["answer"] for s in data["sentences"])
     assert data["question"] == EP_LATE and data["refused"] is False and "8 weeks" in data["answer"]
@@ -222,6 +223,13 @@ def test_answer_json_has_exactly_the_contract_keys(ask):
         assert set(c) == {"n", "source", "title", "date", "page", "section", "text", "quote", "score", "url", "committee",
                           "meeting", "item"}
         assert isinstance(c["n"], int) and isinstance(c["score"], float) and c["quote"] in c["text"]
+
+
+def test_a_number_question_states_the_number_first_as_an_exact_slice_of_a_cited_passage(ask):
+    answer = ask("How many Mental Health Leaders have been trained?")
+    cited = {c.n: c for c in answer.citations}[answer.direct.citation]
+    assert answer.direct.text == "159" and cited.text[answer.direct.start : answer.direct.end] == "159"
+    assert "159" in cited.quote
 
 
 # --- questions that ask several things -----------------------------------------------------------------------

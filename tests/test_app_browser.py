@@ -221,7 +221,8 @@ def test_copy_gives_plain_text_with_numbered_sources(open_page, app_server):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "<" not in copied.replace("<24", "") and "class=" not in copied  # no HTML
     lines = copied.splitlines()
-    assert lines[0] == QUESTION and lines[2].startswith("• 159 Mental Health Leaders trained (59%) [1]")
+    assert lines[0] == QUESTION and lines[2] == "In short: 159 [1]"  # the direct answer first
+    assert lines[3].startswith("• 159 Mental Health Leaders trained (59%) [1]")
     assert "Sources" in lines
     source = lines[lines.index("Sources") + 1]
     assert source.startswith("[1] Children and Families Overview and Scrutiny Panel agenda pack") and "24 May 2023" in source

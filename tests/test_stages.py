@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from retrieve.hybrid import chroma_where, reciprocal_rank_fusion
-from retrieve.query import expand_acronyms, part_query, prepare_query, split_question, strip_instructions
+from retrieve.query import expand_acronyms, glossary_words, part_query, prepare_query, split_question, strip_instructions
 from retrieve.rerank import merge_parts
 from retrieve.spelling import Speller
 from sendbot.core.models import Filters, Passage, Reranked, ScoredSentence
@@ -145,6 +145,13 @@ def test_spelling_is_corrected_against_the_documents_but_real_words_are_left_alo
     assert speller.correct("chrismas holliday") == "christmas holiday"
     assert speller.correct("asesment by skools") == "assessment by schools"
     assert speller.correct("weather") == "weather" and speller.correct("EHC") == "EHC"
+
+
+def test_plurals_of_known_words_and_the_glossarys_own_words_are_never_corrected():
+    speller = Speller(["the sums add up", "parents and carers"], frozenset({"mum", "dad"}) | glossary_words())
+    assert speller.correct("How many mums and dads") == "How many mums and dads"  # not "sums and adds"
+    assert "ehcna" in glossary_words() and speller.correct("what's an EHCNA") == "what's an EHCNA"
+    assert speller.correct("how many carrers") == "how many carers"
 
 
 def test_a_pasted_blob_is_corrected_like_any_other_word():

@@ -1,5 +1,6 @@
 """Answer units follow the document's structure: a lead-in travels with its list, a question is never an answer."""
 
+from retrieve.rerank import answers_something, names_someone, proper_words
 from retrieve.units import answer_units
 
 
@@ -42,3 +43,23 @@ def test_a_question_line_is_marked_and_the_response_after_it_responds_to_it():
     units = answer_units(text)
     assert [u.kind for u in units] == ["question", "sentence"]
     assert units[1].responds_to == "What support is there for families?"
+
+
+def test_a_persons_name_is_two_words_the_documents_only_ever_capitalise():
+    corpus = ["The NEET Strategy is led by Judy Gibbs.", "Strategy Lead person", "a lead for each strategy",
+              "Meetings in May and June", "Judy Gibbs chairs the board in Worcestershire."]
+    proper = proper_words(corpus)
+    assert {"Judy", "Gibbs", "Worcestershire"} <= proper
+    assert not {"Strategy", "Lead", "May", "June", "The"} & proper  # written in lower case somewhere, or a month
+    assert names_someone("NEET Strategy Judy Gibbs", proper)
+    assert names_someone("Laura\nWestwood", {"Laura", "Westwood"})
+    assert not names_someone("NEET Strategy Lead", proper)
+    assert not names_someone("Meetings in May June", proper)
+
+
+def test_a_heading_shaped_line_answers_when_it_names_someone():
+    text = "Associated Strategy Lead person\nNEET Strategy Judy Gibbs\nNEXT STEPS"
+    start = text.index("NEET")
+    end = start + len("NEET Strategy Judy Gibbs")
+    assert not answers_something(text, start, end)  # on its shape alone, a heading
+    assert answers_something(text, start, end, named=True)  # a table row: the strategy and its lead

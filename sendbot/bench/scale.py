@@ -17,7 +17,9 @@ question that names no council, another council's version of the expected paper 
 - "family": the question asked of the whole index, a passage counting as a hit when it comes from the expected
   document or any council's copy of it (retrieval still finds the right paper among the distractors).
 The strict figure (only the original counts, whole index) is kept in the JSON as `hit_at_k`; it falls by design as
-copies are added, since a copy ranked above the original is a miss there. Latencies are of the whole-index pass.
+copies are added, since a copy ranked above the original is a miss there. Latencies are of the whole-index pass,
+answered with the torch threads the app serves with (`SENDBOT_SERVER_THREADS`, 1): with torch's default of one
+per core, a question's few texts wait on a second thread whenever another process holds a core.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ def measure(settings: Settings, corpus: Path, k: int, bare_encode: bool) -> dict
     encode_seconds = _timed(lambda: embedder.model.encode(texts, batch_size=32, normalize_embeddings=True))[0] \
         if bare_encode else 0.0
     resync_seconds, _ = _timed(lambda: ingest([corpus], settings))
+    use_serving_threads(settings)
     bot = SendBot(settings)
     if bot.watcher:
         bot.watcher.stop()
@@ -153,6 +156,15 @@ def measure(settings: Settings, corpus: Path, k: int, bare_encode: bool) -> dict
         "encode_seconds": encode_seconds, "resync_seconds": resync_seconds, **golden_scores(bot.pipeline, k),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "files_failed": report.count("failed"),
     }
+
+
+def use_serving_threads(settings: Settings) -> None:
+    """Give torch the threads the app answers with (`SENDBOT_SERVER_THREADS`, see `app.serve`), so questions are
+    timed as the app serves them; 0 keeps torch's default of one per core."""
+    if settings.server_threads:
+        import torch
+
+        torch.set_num_threads(settings.server_threads)
 
 
 def golden_scores(pipeline, k: int) -> dict:

@@ -70,6 +70,10 @@ class Settings:
     # side there, and one thread each serves a crowd better: with 8 callers sending long questions on 2 cores, a
     # normal question's p95 was 2.9x quiet with torch's default and 1.7x with 1 thread (quiet p50 0.24 -> 0.34 s).
     server_threads: int = 1
+    # The sentence encoder: "torch" (sentence-transformers, the default) or "onnx-int8" (the same MiniLM exported
+    # to ONNX and quantised to int8, index/onnx_encoder.py; needs the `onnx` extra). An index holds one encoder's
+    # vectors: switching needs a fresh index (another data directory, or the old one deleted) and an ingest.
+    encoder: str = "torch"
 
     @property
     def llm_configured(self) -> bool:
@@ -89,6 +93,11 @@ class Settings:
     def sync_state(self) -> Path:
         """What `sendbot sync` fetched last time (validators, hashes, gone counts), beside the folder."""
         return self.data_dir / "sync-state.json"
+
+    @property
+    def encoders_dir(self) -> Path:
+        """Where encoders exported from the bundled model (the int8 ONNX one) are cached, by the model's hash."""
+        return self.data_dir / "encoders"
 
     @property
     def uploads_dir(self) -> Path:
@@ -127,7 +136,17 @@ def load_settings(**overrides: object) -> Settings:
     for key in ("data_dir", "corpus_dir", "sources"):
         if key in given:
             given[key] = Path(given[key]).expanduser().resolve()
-    return check_llm(replace(settings, **given))
+    return check_encoder(check_llm(replace(settings, **given)))
+
+
+ENCODERS = ("torch", "onnx-int8")
+
+
+def check_encoder(settings: Settings) -> Settings:
+    """The settings unchanged if the encoder is one sendbot has; ValueError naming the choices if not."""
+    if settings.encoder not in ENCODERS:
+        raise ValueError(f"SENDBOT_ENCODER={settings.encoder!r} is not one of {', '.join(ENCODERS)}")
+    return settings
 
 
 LLM_KINDS = ("openai-like", "ollama")

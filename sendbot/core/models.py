@@ -269,6 +269,21 @@ class AnswerSentence:
         return {**data, "status": self.status} if self.status else data
 
 
+@dataclass(frozen=True)
+class DirectAnswer:
+    """The few words that answer a number, date or "what does X stand for" question ("up to 8 weeks"): an exact
+    slice, text[start:end], of citation `citation`'s passage, so a source card can highlight it."""
+
+    text: str
+    citation: int
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        """The direct answer in the JSON contract."""
+        return {"text": self.text, "citation": self.citation, "start": self.start, "end": self.end}
+
+
 # Who phrased an answer: "extractive" (sentences copied from the documents) or "llm" (a language model, guarded).
 AnswererName = Literal["extractive", "llm"]
 
@@ -291,6 +306,7 @@ class Answer:
     answerer: AnswererName = "extractive"  # who phrased it: sentences copied from documents, or a language model
     dropped: tuple[str, ...] = ()  # generated sentences the guard removed, each with why (not in the JSON contract)
     fallback: str = ""  # why a generated answer was replaced by the extractive one ("" if it was not)
+    direct: DirectAnswer | None = None  # the few words that answer it, stated first ("up to 8 weeks")
 
     @property
     def text(self) -> str:
@@ -312,6 +328,7 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "answerer": self.answerer,
             "sentences": [s.to_json() for s in self.sentences],
+            "direct": self.direct.to_json() if self.direct else None,
         }
 
     @property

@@ -90,8 +90,9 @@ def describe_filters(filters: Filters, titles: Mapping[str, str] | None = None) 
     return "Searched only " + ", and ".join(parts) + "."
 
 
-def highlight(text: str, quotes: Iterable[str]) -> str:
-    """The passage as HTML with each quoted span wrapped in <mark>; line breaks kept as <br>."""
+def highlight(text: str, quotes: Iterable[str], stress: tuple[int, int] | None = None) -> str:
+    """The passage as HTML with each quoted span wrapped in <mark> and the direct answer's span (`stress`, offsets
+    into the text) in <strong>; line breaks kept as <br>."""
     spans: list[tuple[int, int]] = []
     for quote_text in quotes:
         quote_text = quote_text.strip()
@@ -106,11 +107,19 @@ def highlight(text: str, quotes: Iterable[str]) -> str:
             merged.append([start, end])
     out, position = [], 0
     for start, end in merged:
-        out.append(esc(text[position:start]))
-        out.append(f"<mark>{esc(text[start:end])}</mark>")
+        out.append(_stressed(text, position, start, stress))
+        out.append(f"<mark>{_stressed(text, start, end, stress)}</mark>")
         position = end
-    out.append(esc(text[position:]))
+    out.append(_stressed(text, position, len(text), stress))
     return "".join(out).strip().replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _stressed(text: str, start: int, end: int, stress: tuple[int, int] | None) -> str:
+    """text[start:end] escaped, with the part of it inside `stress` in <strong>."""
+    if not stress or stress[1] <= start or end <= stress[0]:
+        return esc(text[start:end])
+    a, b = max(start, stress[0]), min(end, stress[1])
+    return f"{esc(text[start:a])}<strong>{esc(text[a:b])}</strong>{esc(text[b:end])}"
 
 
 def card_id(turn: int, n: int) -> str:
@@ -118,10 +127,10 @@ def card_id(turn: int, n: int) -> str:
     return f"sb-t{turn}-source-{n}"
 
 
-def render_card(citation: Citation, turn: int, quotes: Iterable[str] = ()) -> str:
+def render_card(citation: Citation, turn: int, quotes: Iterable[str] = (), stress: tuple[int, int] | None = None) -> str:
     """One numbered source card, collapsible: title, date, kind, page and section, the passage with the quoted
-    sentences highlighted, and links to the document (a PDF at the page, a text file at the passage) and to where
-    the council publishes it."""
+    sentences highlighted (and the direct answer, `stress`, in bold), and links to the document (a PDF at the page,
+    a text file at the passage) and to where the council publishes it."""
     c = citation
     quotes = list(quotes) or [c.quote]
     meta = [f"<span>{esc(date_text(c.date, c.period))}</span>"]
@@ -141,7 +150,7 @@ def render_card(citation: Citation, turn: int, quotes: Iterable[str] = ()) -> st
         f'<li class="sb-card" id="{card_id(turn, c.n)}"><details open>'
         f'<summary class="sb-card-title"><span class="sb-card-n">[{c.n}]</span> {esc(c.title)}</summary>'
         f'<p class="sb-meta">{" · ".join(meta)}</p>'
-        f'<blockquote class="sb-passage">{highlight(c.text, quotes)}</blockquote>'
+        f'<blockquote class="sb-passage">{highlight(c.text, quotes, stress)}</blockquote>'
         f'<p class="sb-card-links">{" · ".join(links)}</p>'
         f'<p class="sb-file">File: {esc(c.source)}</p>'
         f"</details></li>"
@@ -219,6 +228,11 @@ def render_answer(answer: Answer, turn: int, around: Around = Around()) -> str:
     if around.filters_note:
         parts.append(f'<p class="sb-note">{esc(around.filters_note)}</p>')
     quotes = {c.n: c.quote for c in answer.citations}
+    direct = answer.direct
+    if direct:
+        marker = _marker(turn, -1, direct.citation, quotes.get(direct.citation, ""))
+        stated = prompts().direct_answer.format(answer=f"<strong>{esc(_one_line(direct.text))}</strong>")
+        parts.append(f'<p class="sb-direct">{stated} {marker}</p>')
     for i, sentence in enumerate(answer.sentences):
         markers = "".join(_marker(turn, i, n, quotes.get(n, "")) for n in sentence.citations)
         parts.append(f'<p class="sb-sentence">{_said(sentence) if answer.spans_dates else ""}'
@@ -226,7 +240,8 @@ def render_answer(answer: Answer, turn: int, around: Around = Around()) -> str:
     parts.append(_tools(answer, turn, around))
     parts.append('<h3 class="sb-subhead sb-sources-title">Where this comes from</h3><ol class="sb-cards">')
     for citation in answer.citations:
-        parts.append(render_card(citation, turn, [s.text for s in answer.sentences if citation.n in s.citations]))
+        stress = (direct.start, direct.end) if direct and direct.citation == citation.n else None
+        parts.append(render_card(citation, turn, [s.text for s in answer.sentences if citation.n in s.citations], stress))
     parts.append("</ol>")
     parts.append(_chips("Ask next", around.follow_ups, "sb-follow-ups"))
     parts.append("</div>")
@@ -264,6 +279,8 @@ def plain_text(answer: Answer, around: Around = Around()) -> str:
         if around.follow_ups:
             lines.append(prompts().app_nearest_topics.text + ": " + "; ".join(around.follow_ups))
         return "\n".join(lines)
+    if answer.direct:
+        lines.append(prompts().direct_answer.format(answer=f"{_one_line(answer.direct.text)} [{answer.direct.citation}]"))
     lines.extend(f"{s.said_label + ': ' if answer.spans_dates else ''}{_one_line(s.text)} "
                  f"{''.join(f'[{n}]' for n in s.citations)}" for s in answer.sentences)
     lines += ["", "Sources"]

@@ -1,0 +1,69 @@
+"""The direct answer: the few words of a quoted sentence that answer a number, date or "what does X stand for"
+question, located exactly in the cited passage (answer/direct.py), and how the command line and the web app show it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from answer.direct import direct_answer
+from app_server import answer_with, citation
+from sendbot.core.models import AnswerSentence, Citation
+from sendbot.web import render
+
+PASSAGE = ("Intro line.\nOn 29 March 2022, the review was published. 45 schools were given SEND reviews, 17% of all "
+           "schools. There is currently a delay of up to 8 weeks in the allocation of assessments.\n"
+           "The next review meeting will take place in September 2023. CARM stands for “Complex Adult Risk Management”.\n"
+           "The Special Educational Needs and Disabilities (SEND) team meets monthly.\n"
+           "66% of compliments came from parent carers and 26% came from schools.")
+
+
+def _direct(question: str, *sentences: str):
+    cited = Citation(n=2, source="a.txt", title="A", date="", page=None, section="", text=PASSAGE,
+                     quote=sentences[0], score=0.9)
+    found = direct_answer(question, [AnswerSentence(s, (2,)) for s in sentences], [cited])
+    if found:
+        assert PASSAGE[found.start : found.end] == found.text and found.citation == 2  # an exact slice, cited
+    return found and found.text
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("How many schools were given SEND reviews?", "45 schools were given SEND reviews, 17% of all schools.", "45"),
+    ("What percentage of schools had a SEND review?", "45 schools were given SEND reviews, 17% of all schools.", "17%"),
+    ("How long is the delay for assessments?",
+     "There is currently a delay of up to 8 weeks in the allocation of assessments.", "up to 8 weeks"),
+    ("When is the next review meeting?", "The next review meeting will take place in September 2023.", "in September 2023"),
+    ("What does CARM stand for?", "CARM stands for “Complex Adult Risk Management”.", "Complex Adult Risk Management"),
+    ("How many compliments came from parents?",  # the count before what it counts, not the one before "came"
+     "66% of compliments came from parent carers and 26% came from schools.", "66%"),
+    ("What does SEND mean?", "The Special Educational Needs and Disabilities (SEND) team meets monthly.",
+     "Special Educational Needs and Disabilities"),
+])
+def test_the_direct_answer_is_the_span_that_answers_what_was_asked(question, sentence, expected):
+    assert _direct(question, sentence) == expected
+
+
+def test_a_day_of_the_month_is_not_a_count_and_the_next_sentence_with_one_answers():
+    assert _direct("How many schools were given SEND reviews?", "On 29 March 2022, the review was published.") is None
+    assert _direct("How many schools were given SEND reviews?", "On 29 March 2022, the review was published.",
+                   "45 schools were given SEND reviews, 17% of all schools.") == "45"
+
+
+def test_questions_that_ask_for_no_number_date_or_definition_get_no_direct_answer():
+    assert _direct("What happens if my assessment is late?",
+                   "There is currently a delay of up to 8 weeks in the allocation of assessments.") is None
+    assert _direct("What does CARM stand for?", "The next review meeting will take place in September 2023.") is None
+
+
+def test_the_direct_answer_is_stated_first_in_the_page_the_copy_and_the_card():
+    cited = citation()
+    start = cited.text.index("159")
+    answer = replace(answer_with(cited), direct=direct_answer("How many Mental Health Leaders were trained?",
+                                                              answer_with(cited).sentences, [cited]))
+    assert (answer.direct.text, answer.direct.start) == ("159", start)
+    html = render.render_answer(answer, 1)
+    assert '<p class="sb-direct">In short: <strong>159</strong>' in html
+    assert "<mark>• <strong>159</strong> Mental Health Leaders trained (59%)</mark>" in html  # bold in the card
+    assert render.plain_text(answer).splitlines()[2:4] == ["In short: 159 [1]", "• 159 Mental Health Leaders trained (59%) [1]"]
+    assert answer.to_json()["direct"] == {"text": "159", "citation": 1, "start": start, "end": start + 3}
