@@ -136,7 +136,7 @@ def measure(settings: Settings, corpus: Path, k: int, bare_encode: bool) -> dict
     """Ingest `corpus`, re-sync it, then ask every golden question; runs in its own process (see `run_scales`)."""
     from index.embedder import get_embedder
     from index.store import open_store
-    from ingest.pipeline import ingest
+    from ingest.pipeline import EMBED_BATCH, ingest
     from sendbot.bot import SendBot
 
     embedder = get_embedder()
@@ -144,7 +144,8 @@ def measure(settings: Settings, corpus: Path, k: int, bare_encode: bool) -> dict
     ingest_seconds, report = _timed(lambda: ingest([corpus], settings))
     chunks, _ = open_store(settings).load_chunks()
     texts = [c.search_text for c in chunks]
-    encode_seconds = _timed(lambda: embedder.model.encode(texts, batch_size=32, normalize_embeddings=True))[0] \
+    encode_seconds = _timed(lambda: embedder.model.encode(texts, batch_size=EMBED_BATCH,
+                                                          normalize_embeddings=True))[0] \
         if bare_encode else 0.0
     resync_seconds, _ = _timed(lambda: ingest([corpus], settings))
     use_serving_threads(settings)
