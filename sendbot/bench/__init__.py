@@ -12,7 +12,6 @@ from __future__ import annotations
 import resource
 import shutil
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
@@ -26,12 +25,7 @@ from ingest.loaders import load_document
 from ingest.pipeline import EMBED_BATCH, discover, ingest
 from sendbot.bot import SendBot
 from sendbot.core.config import Settings
-
-
-def _timed(action) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = action()
-    return time.perf_counter() - started, result
+from sendbot.bench.timing import timed
 
 
 def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[str, float]:
@@ -41,16 +35,16 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
     workdir = Path(tempfile.mkdtemp(prefix="sendbot-bench-"))
     try:
         bench_settings = replace(settings, data_dir=workdir / "data")
-        ingest_seconds, report = _timed(lambda: ingest([corpus], bench_settings))
-        register_seconds, register = _timed(lambda: update_register(bench_settings, force=True))
+        ingest_seconds, report = timed(lambda: ingest([corpus], bench_settings))
+        register_seconds, register = timed(lambda: update_register(bench_settings, force=True))
         chunks, _ = open_store(bench_settings).load_chunks()
         texts = [c.search_text for c in chunks]
         # the bare baseline encodes in ingest's own batch size, so the ratio measures ingest's overhead alone
-        encode_seconds, _ = _timed(lambda: embedder.model.encode(texts, batch_size=EMBED_BATCH,
+        encode_seconds, _ = timed(lambda: embedder.model.encode(texts, batch_size=EMBED_BATCH,
                                                                  normalize_embeddings=True))
         files, _ = discover([corpus])
-        parse_seconds, _ = _timed(lambda: [load_document(found.path) for found in files])
-        reingest_seconds, _ = _timed(lambda: ingest([corpus], bench_settings))
+        parse_seconds, _ = timed(lambda: [load_document(found.path) for found in files])
+        reingest_seconds, _ = timed(lambda: ingest([corpus], bench_settings))
 
         bot = SendBot(bench_settings)
         questions = [q.question for q in load_golden()]
@@ -60,8 +54,8 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
         latencies, encodes = [], []
         for _ in range(repeats):
             for question in questions:
-                latencies.append(_timed(lambda: bot.ask(question))[0] * 1000)
-                encodes.append(_timed(lambda: embedder.encode([question]))[0] * 1000)
+                latencies.append(timed(lambda: bot.ask(question))[0] * 1000)
+                encodes.append(timed(lambda: embedder.encode([question]))[0] * 1000)
         return {
             "chunks": len(chunks),
             "ingest_seconds": ingest_seconds,

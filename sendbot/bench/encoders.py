@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
@@ -33,6 +32,7 @@ from index.store import open_store
 from ingest.pipeline import ingest
 from sendbot.bot import build_pipeline
 from sendbot.core.config import ENCODERS, Settings
+from sendbot.bench.timing import timed
 
 ROUNDS = 3  # alternating timed passes of each encoder over the chunks
 MAX_QUALITY_DROP = 0.01
@@ -40,16 +40,10 @@ MIN_SPEEDUP = 2.0
 SPLITS = ("all", "dev", "test")
 
 
-def _timed(action) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = action()
-    return time.perf_counter() - started, result
-
-
 def _loaded_embedders(settings: Settings) -> tuple[dict[str, Embedder], float]:
     """Both encoders, loaded before any timing; and how long the ONNX one took (its export, the first time)."""
     torch_embedder = embedder_for(replace(settings, encoder="torch"))
-    onnx_seconds, onnx_embedder = _timed(lambda: embedder_for(replace(settings, encoder="onnx-int8")))
+    onnx_seconds, onnx_embedder = timed(lambda: embedder_for(replace(settings, encoder="onnx-int8")))
     return {"torch": torch_embedder, "onnx-int8": onnx_embedder}, onnx_seconds
 
 
@@ -63,7 +57,7 @@ def encode_rounds(embedders: dict[str, Embedder], texts: list[str], rounds: int 
         embedders[name].encode(texts[:32])  # warm: first calls allocate
     for _ in range(rounds):
         for name, embedder in embedders.items():
-            took, vectors[name] = _timed(lambda: embedder.encode(texts, batch_size=32))
+            took, vectors[name] = timed(lambda: embedder.encode(texts, batch_size=32))
             seconds[name].append(took)
     speedups = [a / b for a, b in zip(seconds[first], seconds[second])]
     cosines = (vectors[first] * vectors[second]).sum(axis=1)
@@ -92,7 +86,7 @@ def golden_quality(settings: Settings, embedder: Embedder, k: int) -> dict[str, 
 
 def _index(settings: Settings, corpus: Path) -> dict[str, float]:
     """Ingest the corpus (timed) and build its commitments register, as `sendbot ingest` does."""
-    seconds, report = _timed(lambda: ingest([corpus], settings))
+    seconds, report = timed(lambda: ingest([corpus], settings))
     update_register(settings, force=True)
     chunks = sum(f.chunks for f in report.files)
     return {"ingest_chunks_per_second": chunks / seconds, "files_failed": report.count("failed")}

@@ -45,6 +45,7 @@ from evals.metrics import fact_recall, hit_at_k, percentile
 from sendbot.bench.corpus import build_scaled_corpus, is_original, original_source
 from sendbot.core.config import Settings
 from sendbot.core.models import Filters
+from sendbot.bench.timing import timed
 
 MODES = ("embedded", "server")
 CHROMA_START_SECONDS = 60
@@ -126,12 +127,6 @@ def disk_bytes(*folders: Path) -> int:
     return sum(p.stat().st_size for folder in folders if folder.exists() for p in folder.rglob("*") if p.is_file())
 
 
-def _timed(action) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = action()
-    return time.perf_counter() - started, result
-
-
 def measure(settings: Settings, corpus: Path, k: int, bare_encode: bool) -> dict:
     """Ingest `corpus`, re-sync it, then ask every golden question; runs in its own process (see `run_scales`)."""
     from index.embedder import get_embedder
@@ -141,13 +136,13 @@ def measure(settings: Settings, corpus: Path, k: int, bare_encode: bool) -> dict
 
     embedder = get_embedder()
     embedder.encode(["warm up"])
-    ingest_seconds, report = _timed(lambda: ingest([corpus], settings))
+    ingest_seconds, report = timed(lambda: ingest([corpus], settings))
     chunks, _ = open_store(settings).load_chunks()
     texts = [c.search_text for c in chunks]
-    encode_seconds = _timed(lambda: embedder.model.encode(texts, batch_size=EMBED_BATCH,
+    encode_seconds = timed(lambda: embedder.model.encode(texts, batch_size=EMBED_BATCH,
                                                           normalize_embeddings=True))[0] \
         if bare_encode else 0.0
-    resync_seconds, _ = _timed(lambda: ingest([corpus], settings))
+    resync_seconds, _ = timed(lambda: ingest([corpus], settings))
     use_serving_threads(settings)
     bot = SendBot(settings)
     if bot.watcher:
@@ -177,7 +172,7 @@ def golden_scores(pipeline, k: int) -> dict:
     originals = tuple(sorted(s for s in pipeline.store.files if is_original(s)))
     latencies, strict, family, own, facts = [], [], [], [], []
     for question in golden:
-        seconds, (_, passages) = _timed(lambda: pipeline.ask(question.question, k=k))
+        seconds, (_, passages) = timed(lambda: pipeline.ask(question.question, k=k))
         latencies.append(seconds * 1000)
         if question.answerable and question.sources:
             sources = [p.chunk.source for p in passages]
