@@ -298,8 +298,8 @@ class SentenceReranker:
             passage_years = set(_YEAR.findall(passage.chunk.search_text))
             for unit in answer_units(text):
                 sentence = text[unit.start : unit.end]
-                named = names_someone(sentence, self.proper)
-                if not answers_something(text, unit.start, unit.end, named and profile.wants_person):
+                named = profile.wants_person and names_someone(sentence, self.proper)  # only "who" looks for names
+                if not answers_something(text, unit.start, unit.end, named):
                     continue
                 words = stems(sentence) | context | context_stems(unit.responds_to)
                 features = unit_features(profile, sentence, words, passage, passage_years, unit, rank, named)
