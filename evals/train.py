@@ -62,7 +62,7 @@ def train(pipeline: Pipeline, questions: list[GoldenQuestion], progress: Callabl
 def unit_groups(pipeline: Pipeline, questions: list[GoldenQuestion], progress: Callable[[int], None] = lambda _: None) -> list[Group]:
     """For each answerable question with a fact-holding unit in its pool: every unit's features and its target."""
     reranker = SentenceReranker(pipeline.reranker.embedder, pipeline.retriever.chunks,
-                                UnitRanker(tuple(0.0 for _ in FEATURES), 1.0))
+                                UnitRanker(tuple(0.0 for _ in FEATURES), 1.0), pipeline.reranker.stored)
     pool = max(pipeline.settings.top_k, pipeline.settings.rerank_pool)
     groups = []
     for golden in questions:

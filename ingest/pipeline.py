@@ -19,11 +19,12 @@ from ingest.pages import save_pages
 from ingest.pdf_parts import EarlyVectors, Part, join_parts, plan_parts
 from ingest.readahead import ReadAhead
 from sendbot.core.config import Settings
-from sendbot.core.models import Chunk, Document, FileRecord, FileResult, IngestReport
+from sendbot.core.models import Chunk, Document, FileRecord, FileResult, IngestReport, UnitVectors
 from sendbot.core.text import looks_like_instruction, split_sentences
+from sendbot.core.units import quotable_units
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
-CHUNKER_VERSION = 4  # bump when loading or chunking changes what a file's chunks are
+CHUNKER_VERSION = 5  # bump when loading, chunking or the quotable units change what a file's stored chunks are
 READ_AHEAD = 8  # files read and chunked ahead of the one being embedded (bounds the memory they hold)
 PARSE_WORKERS = 1  # processes reading ahead; the embedder's torch threads keep the other cores busy
 EMBED_GROUP_CHUNKS = 256  # consecutive ready files are embedded together up to about this many chunks
@@ -86,6 +87,7 @@ class _Prepared:
     chunks: list[Chunk]
     replaces_same_content: bool  # same bytes as the live version, re-chunked by a newer pipeline
     is_update: bool
+    units: list[tuple[tuple[int, int], ...]]  # each chunk's quotable units (spans of its text), embedded with it
 
 
 def ingest(paths: list[Path], settings: Settings, prune: bool = False,
@@ -170,30 +172,54 @@ def _store_group(group, store: Store, settings: Settings, results: dict[Found, F
         elif isinstance(vectors, Exception):
             result = _index_failure(found, vectors)
         else:
-            result = _store(found, prepared, vectors[prepared.doc.source], store, settings)
+            result = _store(found, prepared, *vectors[prepared.doc.source], store, settings)
         results[found] = result
         report(found, result)
 
 
 def _embed(prepared: list["_Prepared"], settings: Settings,
-           early: EarlyVectors) -> "dict[str, np.ndarray] | Exception":
-    """Every chunk of the prepared files embedded in one call, split back by document; or the error it raised.
-    A chunk embedded early (its PDF read in parts) with exactly its text keeps that vector."""
+           early: EarlyVectors) -> "dict[str, tuple[np.ndarray, list[UnitVectors]]] | Exception":
+    """Every chunk of the prepared files, and every quotable unit of them, embedded in one call (a text met twice,
+    such as the sentence adjacent chunks share, once), split back by document; or the error it raised. A chunk
+    embedded early (its PDF read in parts) with exactly its text keeps that vector."""
     known: dict[str, np.ndarray] = {}
     for p in prepared:
         known.update(early.take(p.doc.source))
-    texts = [c.search_text for p in prepared for c in p.chunks]
-    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    texts = texts_to_embed([c for p in prepared for c in p.chunks], [spans for p in prepared for spans in p.units])
+    missing = [text for text in texts if text not in known]
     try:
         known.update(zip(missing, _encode(missing, settings)))
     except Exception as error:  # e.g. out of memory: every file of the group is reported, the rest go on
         return error
-    vectors = np.array([known[text] for text in texts], np.float32) if texts else np.zeros((0, 0), np.float32)
-    by_source, start = {}, 0
+    width = next(iter(known.values())).shape[0] if known else 0
+    by_source = {}
     for p in prepared:
-        by_source[p.doc.source] = vectors[start : start + len(p.chunks)]
-        start += len(p.chunks)
+        vectors = np.array([known[c.search_text] for c in p.chunks], np.float32).reshape(len(p.chunks), width)
+        units = [UnitVectors(spans, np.array([known[c.text[a:b]] for a, b in spans], np.float32).reshape(len(spans), width))
+                 for c, spans in zip(p.chunks, p.units)]
+        by_source[p.doc.source] = (vectors, units)
     return by_source
+
+
+def unit_spans(chunk: Chunk) -> tuple[tuple[int, int], ...]:
+    """The spans of the chunk's quotable units: an answer may quote them, so ingest embeds them (sendbot.core.units)."""
+    return tuple((u.start, u.end) for u in quotable_units(chunk.text))
+
+
+def texts_to_embed(chunks: list[Chunk], spans: list[tuple[tuple[int, int], ...]]) -> list[str]:
+    """What ingest embeds for these chunks: each chunk's search text and its units' texts (`spans`, per chunk),
+    each distinct text once (adjacent chunks share a sentence)."""
+    return list(dict.fromkeys([c.search_text for c in chunks] +
+                              [c.text[a:b] for c, chunk_spans in zip(chunks, spans) for a, b in chunk_spans]))
+
+
+def texts_embedded(chunks: list[Chunk]) -> list[str]:
+    """The texts an ingest of these (stored) chunks embedded, document by document as ingest meets them: a text
+    repeated in two documents is embedded for each. The benches' bare-encode baseline encodes exactly these."""
+    by_source: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_source.setdefault(chunk.source, []).append(chunk)
+    return [text for group in by_source.values() for text in texts_to_embed(group, [unit_spans(c) for c in group])]
 
 
 def _encode(texts: list[str], settings: Settings) -> np.ndarray:
@@ -271,7 +297,8 @@ def _prepare(job: _Job, settings: Settings, pdf_pages: PdfPages | None = None) -
         doc = load_document(path, settings.max_file_mb, sha, source=source, max_word_chars=settings.max_word_chars,
                             pdf_pages=pdf_pages)
         chunks = chunk_document(doc, count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
-        return _Prepared(doc, chunks, replaces_same_content=bool(record and record.sha256 == sha), is_update=record is not None)
+        return _Prepared(doc, chunks, replaces_same_content=bool(record and record.sha256 == sha),
+                         is_update=record is not None, units=[unit_spans(c) for c in chunks])
     except LoadError as error:
         return FileResult(source, str(path), "failed", reason=str(error))
     except OSError as error:
@@ -280,14 +307,15 @@ def _prepare(job: _Job, settings: Settings, pdf_pages: PdfPages | None = None) -
         return FileResult(source, str(path), "failed", reason=f"unexpected {type(error).__name__}: {error}")
 
 
-def _store(found: Found, prepared: _Prepared, vectors: np.ndarray, store: Store, settings: Settings) -> FileResult:
-    """Make a prepared file live with its embedded chunks in one step."""
+def _store(found: Found, prepared: _Prepared, vectors: np.ndarray, units: list[UnitVectors], store: Store,
+           settings: Settings) -> FileResult:
+    """Make a prepared file live with its embedded chunks (and their units' vectors) in one step."""
     doc = prepared.doc
     note = "; ".join(n for n in (*doc.notes, _empty_pages_note(doc), _instructions_note(doc)) if n)
     try:
         if prepared.replaces_same_content:
             store.remove_document(doc.source)  # chunk ids repeat under the same content hash: clear the old ones first
-        store.put_document(doc, prepared.chunks, vectors, pipeline_id(settings), note)
+        store.put_document(doc, prepared.chunks, vectors, pipeline_id(settings), note, units)
     except Exception as error:  # e.g. the disk filled up: report it, keep going with the other files
         return _index_failure(found, error)
     save_pages(settings.data_dir, doc)  # the commitments register reads these instead of parsing the file again

@@ -19,9 +19,14 @@ _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instruction|rule|prompt|previous|above|guideline)s?\b"
     r"|\b(system|hidden|initial)\s+prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bact as\b|\brole-?play\b"
     r"|\b(respond|reply|answer|write|speak|talk)\b.{0,25}\b(only|as a|like a|in the style|in [A-Z]?[a-z]+ish)\b"
-    r"|\bfrom now on\b|\bnew instructions?\b|\bjailbreak\b|\bdeveloper mode\b",
+    r"|\bfrom now on\b|\bnew instructions?\b|\bjailbreak\b|\bdeveloper mode\b|\byou (must|should) (always|never|only)\b",
     re.IGNORECASE,
 )
+# Text a question never needs, where instructions hide: markup comments and tags ("<!-- assistant: ... -->"), and
+# a chat transcript's turns spoken as the bot's side ("SYSTEM: ... User: <the question>"), which run to the next turn.
+_MARKUP = re.compile(r"<!--.*?(-->|$)|</?[A-Za-z][^<>]{0,200}>", re.S)
+_TURN = re.compile(r"(?:^|(?<=[.!?>\n]))\s*(system|assistant|developer|user|human)\s*:", re.I)
+_BOTS_TURN = ("system", "assistant", "developer")
 
 _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|will|would|should|has|have)\b", re.I)
 # What a question asks for: a number, a date, a definition of a term, a person (the reranker scores units on
@@ -69,13 +74,18 @@ def _read_terms(path: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def strip_instructions(question: str) -> tuple[str, bool]:
-    """The question without sentences that try to instruct the bot, and whether any were found."""
-    parts = re.split(r"(?<=[.!?:;])\s+|\n+", question)
+    """The question without what tries to instruct the bot (sentences, markup, the bot's turns of a pasted chat),
+    and whether any was found."""
+    unwrapped, hidden = _MARKUP.subn(" ", question)
+    turns = _TURN.split(unwrapped)  # [before the first turn, role, text, role, text, ...]
+    unwrapped = " ".join([turns[0]] + [text for role, text in zip(turns[1::2], turns[2::2])
+                                       if role.lower() not in _BOTS_TURN])
+    parts = re.split(r"(?<=[.!?:;])\s+|\n+", unwrapped.strip())
     kept = [p for p in parts if not _INSTRUCTION.search(p)]
-    if len(kept) == len(parts):
+    if len(kept) == len(parts) and not hidden and len(turns) == 1:
         return question.strip(), False
     # What follows an instruction is often its payload ("say exactly this: ..."): keep only real questions.
-    return " ".join(p for p in kept if _QUESTION.search(p)).strip(), True
+    return " ".join(" ".join(p for p in kept if _QUESTION.search(p)).split()), True
 
 
 def expand_acronyms(text: str) -> str:

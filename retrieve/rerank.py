@@ -17,14 +17,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION, glossary
-from retrieve.units import Unit, answer_units
-from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence
-from sendbot.core.text import content_words, looks_like_heading, looks_like_instruction
+from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
+from sendbot.core.text import content_words
+from sendbot.core.units import Unit, answer_units, answers_something
 
 # Words that carry the shape of a question, not its topic.
 QUESTION_WORDS = frozenset(
@@ -51,13 +52,17 @@ LONG_SENTENCE_WORDS = 40  # words past this count against a sentence: run-on tab
 FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number_missing", "date_match",
             "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words",
             "passage_rank", "log_words", "person_match", "person_missing")
-# The evidence that the documents answer at all: hand-set weights of the first 13 features, kept because neither
-# the learned ranking score nor a logistic regression over the best unit's features (grouped cross-validation on
-# dev) told answerable from unanswerable questions better.
-EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05, -0.15, -0.05, -0.1, -0.002])
+# The evidence that the documents answer at all: hand-set weights of the features, kept because neither the learned
+# ranking score nor a logistic regression over the best unit's features (grouped cross-validation on dev) told
+# answerable from unanswerable questions better. A unit of the answer type asked for (a number, a date, a person's
+# name) adds 0.05; one without a number or date takes 0.1 away, one without a name nothing, since an organisation or
+# a post can answer "who" ("Worcestershire Children First", "the Chairman"). Rank and length count nothing.
+EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05, -0.15, -0.05, -0.1, -0.002,
+                             0.0, 0.0, 0.05, 0.0])
 RANKER_PATH = Path(__file__).with_name("unit_ranker.json")
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
 SENTENCES_TO_EMBED = 20
+REMEMBERED_UNITS = 50_000  # unit vectors kept in memory (~77 MB at most), so a long-running app cannot grow past it
 
 
 @functools.cache
@@ -109,25 +114,6 @@ def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranke
             if rank == 0:
                 required.append(sentences[key])
     return replace(whole, passages=passages, sentences=sorted(sentences.values(), key=lambda s: -s.score)), required
-
-
-_COUNT_START = re.compile(r"^(?!(?:19|20)\d\d\b)\d[\d,.]*%?\s+[a-z]")  # "215 responses to the survey"
-_CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$", re.I)
-
-
-def answers_something(text: str, start: int, end: int, named: bool = False) -> bool:
-    """False for headings and lead-ins ("... as follows:"), which state nothing on their own, and for sentences
-    planted in a document to steer an AI assistant, which must never reach a reader as an answer. A heading-shaped
-    line that names a person (`named`, for a "who" question) is a signature or a table row ("NEET Strategy Judy
-    Gibbs") and answers it; one that opens with a count ("215 responses to the survey") states it."""
-    sentence = text[start:end]
-    if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
-        return False
-    if sentence[0].islower() and _CUT_OFF.search(sentence):
-        return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved feedback from")
-    whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
-    counted = bool(_COUNT_START.match(sentence))  # a line opening with a count states it: a table row, not a heading
-    return named or counted or not (whole_line and looks_like_heading(sentence))
 
 
 def _defined_terms(question: str) -> list[re.Pattern]:
@@ -228,8 +214,10 @@ class SentenceReranker:
     """Ranks answer units with the learned ranker over meaning (MiniLM), rare-term overlap (idf over the indexed
     chunks), passage similarity and answer-type cues; scales the ranking by the evidence the answerer refuses on."""
 
-    def __init__(self, embedder: Embedder, chunks: list[Chunk], ranker: UnitRanker | None = None) -> None:
+    def __init__(self, embedder: Embedder, chunks: list[Chunk], ranker: UnitRanker | None = None,
+                 stored: Callable[[list[str]], dict[str, UnitVectors]] | None = None) -> None:
         self.embedder = embedder
+        self.stored = stored  # the unit vectors ingest stored, by chunk id (Store.unit_vectors)
         self.ranker = ranker or load_ranker()
         self.weights = np.array(self.ranker.weights)
         frequency = Counter(s for chunk in chunks for s in stems(chunk.search_text))
@@ -320,8 +308,16 @@ class SentenceReranker:
         return groups
 
     def unit_vectors(self, items: list[tuple[str, int, int, str]]) -> list[np.ndarray]:
-        """Sentence vectors, cached per (chunk, span) for the life of the process."""
+        """The vectors of (chunk id, start, end, text) units: as ingest stored them, else embedded now (a chunk
+        stored by an older sendbot); kept per (chunk, span) for later questions, up to REMEMBERED_UNITS."""
         missing = [item for item in items if item[:3] not in self._vectors]
+        if len(self._vectors) + len(missing) > REMEMBERED_UNITS:
+            self._vectors.clear()
+            missing = items
+        if missing and self.stored:
+            for chunk_id, units in self.stored(list(dict.fromkeys(cid for cid, *_ in missing))).items():
+                self._vectors.update(((chunk_id, a, b), vector) for (a, b), vector in units.by_span().items())
+            missing = [item for item in missing if item[:3] not in self._vectors]
         if missing:
             for item, vector in zip(missing, self.embedder.encode([s for *_, s in missing])):
                 self._vectors[item[:3]] = vector

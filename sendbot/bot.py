@@ -101,7 +101,7 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
     retriever = overrides.pop("retriever", None) or HybridRetriever(
         store, keyword, embedder, settings.candidates, settings.rrf_k, settings.duplicate_similarity)
     stages = {
-        "reranker": lambda: SentenceReranker(embedder, retriever.chunks),
+        "reranker": lambda: SentenceReranker(embedder, retriever.chunks, stored=store.unit_vectors),
         "answerer": lambda: default_answerer(settings, lambda a: with_register(a, settings, store, retriever.chunks)),
         "speller": lambda: Speller([c.search_text for c in retriever.chunks], known_words() | glossary_words()),
     }

@@ -529,8 +529,9 @@ def _bench_scales(settings, corpus: Path, scales: list[int], modes: tuple[str, .
         click.echo(json.dumps(results_json(results)))
         return
     click.echo(scale_table(results))
-    click.echo("bare/s: SentenceTransformer.encode of the same chunks, measured once per scale (in the first mode's "
-               "process) and shown beside each mode; ratio = ingest/s over bare/s. Each mode ran in a fresh process.")
+    click.echo("bare/s: the encoder alone on the texts ingest embeds (the chunks and their quotable units), measured "
+               "once per scale (in a process of its own) and shown beside each mode, in chunks/s; ratio = ingest/s "
+               "over bare/s. Each mode ran in a fresh process; peak MB is that process's (ingest, re-sync, questions).")
     click.echo("The copies are other (made-up) councils' versions of the same documents. own hit@k / own facts: each "
                "golden question restricted to the original council's documents (a source filter, as a one-council "
                "deployment), with every copy still in the index: hit@k of the expected sources and fact recall of "

@@ -7,12 +7,14 @@ need their own index ingest small generated files into `tmp_path` (cheap once th
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
 from ingest.loaders import load_document
+from sendbot.bench.scale import chroma_server
 from sendbot.bot import SendBot
 from sendbot.core.config import Settings
 from sendbot.core.models import Document
@@ -37,6 +39,14 @@ def settings(tmp_path: Path) -> Settings:
     """Settings for a private, empty index; the corpus folder is empty so nothing is ingested by accident."""
     (tmp_path / "no-corpus").mkdir()
     return Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "no-corpus")
+
+
+@pytest.fixture(params=["embedded", "server"])
+def mode_settings(request, settings: Settings, tmp_path: Path):
+    """The test's settings, embedded or pointed at a real Chroma server started for the test (the test runs twice)."""
+    server = chroma_server(tmp_path / "chroma-server") if request.param == "server" else nullcontext("")
+    with server as url:
+        yield replace(settings, chroma_url=url)
 
 
 @pytest.fixture

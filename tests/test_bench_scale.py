@@ -57,16 +57,16 @@ def test_the_scale_option_wants_whole_numbers_from_one():
 
 
 def test_the_scale_table_has_a_row_per_scale_and_mode():
-    row = ScaleResult(scale=10, mode="server", files=50, chunks=4680, ingest_seconds=100.0, ingest_chunks_per_second=46.8,
+    row = ScaleResult(scale=10, mode="server", encoder="onnx-int8", files=50, chunks=4680, ingest_seconds=100.0, ingest_chunks_per_second=46.8,
                       bare_encode_chunks_per_second=52.0, ingest_vs_bare_encode=0.9, resync_seconds=1.25,
                       query_p50_ms=61.0, query_p95_ms=140.0, questions=335, hit_at_k=0.778, k=5, peak_rss_mb=1200.0,
                       disk_bytes=55_000_000, files_failed=0, own_hit_at_k=0.978, own_fact_recall=0.912,
                       family_hit_at_k=0.985)
     lines = scale_table([row]).splitlines()
-    assert lines[0].split() == ["scale", "mode", "chunks", "ingest/s", "bare/s", "ratio", "re-sync", "s", "p50", "ms",
+    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "re-sync", "s", "p50", "ms",
                                 "p95", "ms", "own", "hit@k", "own", "facts",
                                 "family", "hit@k", "peak", "MB", "disk", "MB"]
-    assert lines[1].split() == ["10x", "server", "4680", "46.8", "52.0", "0.90", "1.25", "61", "140", "0.978", "0.912",
+    assert lines[1].split() == ["10x", "server", "onnx-int8", "4680", "46.8", "52.0", "0.90", "1.25", "61", "140", "0.978", "0.912",
                                 "0.985", "1200", "55.0"]
 
 

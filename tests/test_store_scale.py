@@ -5,12 +5,10 @@ stays bounded. Also: the bench times questions with the threads the app serves w
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 import index.store
@@ -20,7 +18,7 @@ from index.store import open_store
 from ingest.chunking import chunk_document
 from ingest.loaders import load_document
 from ingest.pipeline import ingest
-from sendbot.bench.scale import chroma_server, use_serving_threads
+from sendbot.bench.scale import use_serving_threads
 from sendbot.core.config import Settings
 
 DOCS = {
@@ -36,14 +34,6 @@ def write_docs(folder: Path) -> Path:
     for name, text in DOCS.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
-
-
-@pytest.fixture(params=["embedded", "server"])
-def mode_settings(request, settings: Settings, tmp_path: Path):
-    """The test's settings, embedded or pointed at a real Chroma server started for the test."""
-    server = chroma_server(tmp_path / "chroma-server") if request.param == "server" else nullcontext("")
-    with server as url:
-        yield replace(settings, chroma_url=url)
 
 
 def test_a_query_for_more_than_the_index_holds_gets_every_chunk_once_nearest_first(mode_settings, docs_dir):

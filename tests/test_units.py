@@ -1,7 +1,7 @@
 """Answer units follow the document's structure: a lead-in travels with its list, a question is never an answer."""
 
-from retrieve.rerank import answers_something, names_someone, proper_words
-from retrieve.units import answer_units
+from retrieve.rerank import names_someone, proper_words
+from sendbot.core.units import answer_units, answers_something
 
 
 def _texts(text: str, kind: str) -> list[str]:

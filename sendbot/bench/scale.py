@@ -5,9 +5,11 @@ the corpus itself, the others are varied so that none is a duplicate), then each
 process (so peak RSS is that run's own): Chroma embedded in a throwaway data directory, and Chroma as a server (a
 `chroma run` started here on a free loopback port, persisting to a throwaway folder).
 
-Per scale and mode: ingest chunks/s beside a bare `SentenceTransformer.encode` of the same chunk texts (measured
-once per scale, in the first mode's process, and shown beside both modes), re-sync of the unchanged corpus, warm
-query p50/p95 over the golden questions, peak RSS, bytes on disk, and answer quality on the golden questions.
+Per scale and mode: ingest chunks/s beside a bare encode, by the settings' encoder (SENDBOT_ENCODER), of the texts
+ingest embeds (chunks and their quotable units; measured once per scale, in a process of its own after the first
+mode's run, and shown beside both modes), re-sync of the unchanged corpus, warm query p50/p95 over the golden
+questions, peak RSS (of the process that ingested and answered), bytes on disk, and answer quality on the golden
+questions.
 
 Quality is measured two ways, because the copies are other (made-up) councils' versions of the same documents: to a
 question that names no council, another council's version of the expected paper is as relevant as the original.
@@ -34,7 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from statistics import median
@@ -57,6 +59,7 @@ class ScaleResult:
 
     scale: int
     mode: str
+    encoder: str
     files: int
     chunks: int
     ingest_seconds: float
@@ -127,31 +130,39 @@ def disk_bytes(*folders: Path) -> int:
     return sum(p.stat().st_size for folder in folders if folder.exists() for p in folder.rglob("*") if p.is_file())
 
 
-def measure(settings: Settings, corpus: Path, k: int, bare_encode: bool) -> dict:
+def measure(settings: Settings, corpus: Path, k: int) -> dict:
     """Ingest `corpus`, re-sync it, then ask every golden question; runs in its own process (see `run_scales`)."""
-    from index.embedder import get_embedder
-    from index.store import open_store
-    from ingest.pipeline import EMBED_BATCH, ingest
+    from index.embedder import embedder_for
+    from ingest.pipeline import ingest
     from sendbot.bot import SendBot
 
-    embedder = get_embedder()
+    embedder = embedder_for(settings)  # the settings' encoder (SENDBOT_ENCODER), loaded before any timing
     embedder.encode(["warm up"])
     ingest_seconds, report = timed(lambda: ingest([corpus], settings))
-    chunks, _ = open_store(settings).load_chunks()
-    texts = [c.search_text for c in chunks]
-    encode_seconds = timed(lambda: embedder.model.encode(texts, batch_size=EMBED_BATCH,
-                                                          normalize_embeddings=True))[0] \
-        if bare_encode else 0.0
     resync_seconds, _ = timed(lambda: ingest([corpus], settings))
     use_serving_threads(settings)
     bot = SendBot(settings)
     if bot.watcher:
         bot.watcher.stop()
     return {
-        "files": len(report.files), "chunks": len(chunks), "ingest_seconds": ingest_seconds,
-        "encode_seconds": encode_seconds, "resync_seconds": resync_seconds, **golden_scores(bot.pipeline, k),
+        "encoder": embedder.name, "files": len(report.files), "chunks": len(bot.pipeline.retriever.chunks),
+        "ingest_seconds": ingest_seconds, "resync_seconds": resync_seconds, **golden_scores(bot.pipeline, k),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "files_failed": report.count("failed"),
     }
+
+
+def bare_encode_seconds(settings: Settings) -> float:
+    """How long the settings' encoder alone takes over the texts ingest embedded for the index `settings` name, in
+    ingest's batch size. Runs in a process of its own: holding every text and vector at once (277,000 of them at
+    100x) would otherwise set the peak memory reported for sendbot itself."""
+    from index.embedder import embedder_for
+    from index.store import open_store
+    from ingest.pipeline import EMBED_BATCH, texts_embedded
+
+    embedder = embedder_for(settings)
+    embedder.encode(["warm up"])
+    texts = texts_embedded(open_store(settings).load_chunks()[0])
+    return timed(lambda: embedder.encode(texts, batch_size=EMBED_BATCH))[0]
 
 
 def use_serving_threads(settings: Settings) -> None:
@@ -192,10 +203,10 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _in_fresh_process(settings: Settings, corpus: Path, k: int, bare_encode: bool) -> dict:
-    """`measure` in a new Python process, so its peak RSS and caches are its own."""
+def _in_fresh_process(function: Callable, *args):
+    """`function(*args)` in a new Python process, so its peak RSS and caches are its own."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:  # not daemonic: ingest
-        return pool.submit(measure, settings, corpus, k, bare_encode).result()            # starts workers of its own
+        return pool.submit(function, *args).result()                                      # starts workers of its own
 
 
 def run_scales(settings: Settings, corpus: Path, scales: list[int], modes: tuple[str, ...] = MODES, k: int = 5,
@@ -221,20 +232,19 @@ def run_scales(settings: Settings, corpus: Path, scales: list[int], modes: tuple
 
 
 def _run_mode(settings: Settings, corpus: Path, folder: Path, mode: str, k: int, bare_encode: bool) -> dict:
-    data_dir = folder / "data"
-    if mode == "embedded":
-        raw = _in_fresh_process(replace(settings, data_dir=data_dir, chroma_url=""), corpus, k, bare_encode)
-        return {**raw, "disk_bytes": disk_bytes(data_dir)}
-    with chroma_server(folder / "chroma-server", folder / "chroma.log") as url:
-        raw = _in_fresh_process(replace(settings, data_dir=data_dir, chroma_url=url), corpus, k, bare_encode)
-    return {**raw, "disk_bytes": disk_bytes(data_dir, folder / "chroma-server")}
+    data_dir, server_dir = folder / "data", folder / "chroma-server"
+    with chroma_server(server_dir, folder / "chroma.log") if mode == "server" else nullcontext("") as url:
+        mode_settings = replace(settings, data_dir=data_dir, chroma_url=url)
+        raw = _in_fresh_process(measure, mode_settings, corpus, k)
+        encode_seconds = _in_fresh_process(bare_encode_seconds, mode_settings) if bare_encode else 0.0
+    return {**raw, "encode_seconds": encode_seconds, "disk_bytes": disk_bytes(data_dir, server_dir)}
 
 
 def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float) -> ScaleResult:
     ingest_rate = raw["chunks"] / raw["ingest_seconds"]
     bare_rate = raw["chunks"] / encode_seconds if encode_seconds else 0.0
     return ScaleResult(
-        scale=scale, mode=mode, files=raw["files"], chunks=raw["chunks"], ingest_seconds=raw["ingest_seconds"],
+        scale=scale, mode=mode, encoder=raw["encoder"], files=raw["files"], chunks=raw["chunks"], ingest_seconds=raw["ingest_seconds"],
         ingest_chunks_per_second=ingest_rate, bare_encode_chunks_per_second=bare_rate,
         ingest_vs_bare_encode=ingest_rate / bare_rate if bare_rate else 0.0, resync_seconds=raw["resync_seconds"],
         query_p50_ms=raw["query_p50_ms"], query_p95_ms=raw["query_p95_ms"], questions=raw["questions"],
@@ -246,10 +256,10 @@ def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float) -> 
 
 def scale_table(results: list[ScaleResult]) -> str:
     """The results as an aligned text table, one row per scale and mode."""
-    header = ("scale", "mode", "chunks", "ingest/s", "bare/s", "ratio", "re-sync s", "p50 ms", "p95 ms", "own hit@k",
+    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "re-sync s", "p50 ms", "p95 ms", "own hit@k",
               "own facts", "family hit@k", "peak MB", "disk MB")
     rows = [header] + [(
-        f"{r.scale}x", r.mode, str(r.chunks), f"{r.ingest_chunks_per_second:.1f}", f"{r.bare_encode_chunks_per_second:.1f}",
+        f"{r.scale}x", r.mode, r.encoder, str(r.chunks), f"{r.ingest_chunks_per_second:.1f}", f"{r.bare_encode_chunks_per_second:.1f}",
         f"{r.ingest_vs_bare_encode:.2f}", f"{r.resync_seconds:.2f}", f"{r.query_p50_ms:.0f}", f"{r.query_p95_ms:.0f}",
         f"{r.own_hit_at_k:.3f}", f"{r.own_fact_recall:.3f}", f"{r.family_hit_at_k:.3f}", f"{r.peak_rss_mb:.0f}",
         f"{r.disk_bytes / 1e6:.1f}") for r in results]

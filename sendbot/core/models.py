@@ -100,6 +100,19 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class UnitVectors:
+    """The vectors of a chunk's quotable units (sendbot.core.units), by each unit's span in the chunk's text. Ingest
+    embeds them with the chunk, so answering a question never waits for its candidate sentences to be embedded."""
+
+    spans: tuple[tuple[int, int], ...]
+    vectors: np.ndarray  # one unit vector per span
+
+    def by_span(self) -> dict[tuple[int, int], np.ndarray]:
+        """Each span's vector."""
+        return dict(zip(self.spans, self.vectors))
+
+
+@dataclass(frozen=True)
 class Filters:
     """Restrict retrieval to some documents, kinds or a date range (an undated document is placed by its period,
     "early 2022"; one with neither drops out of date filters)."""

@@ -5,7 +5,8 @@ Usually a unit is a sentence. Two structures make a larger or a different unit:
   the list items that follow it, so an answer never stops at the colon;
 - a question in a questions-and-answers document (an AGM paper, "Response:" blocks): the question itself is not
   an answer, and the response that follows inherits its words, so it can be found by the question it answers.
-Every unit is a span of the passage text, so a quote taken from it is verbatim.
+Every unit is a span of the passage text, so a quote taken from it is verbatim. Headings, lead-ins and planted
+instructions are units that answer nothing (`answers_something`); the rest are quotable, and ingest embeds them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from sendbot.core.text import BULLET_LINE, NUMBERED_LINE, split_sentences
+from sendbot.core.text import (BULLET_LINE, NUMBERED_LINE, content_words, looks_like_heading, looks_like_instruction,
+                               split_sentences)
 
 UnitKind = Literal["sentence", "list", "question"]
 MAX_LIST_ITEMS = 6
@@ -51,6 +53,31 @@ def answer_units(text: str) -> list[Unit]:
             if listed:
                 units.append(Unit(sentences[-1].start, listed, "list", asked))  # from the lead-in sentence itself
     return units
+
+
+_COUNT_START = re.compile(r"^(?!(?:19|20)\d\d\b)\d[\d,.]*%?\s+[a-z]")  # "215 responses to the survey"
+_CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$", re.I)
+
+
+def answers_something(text: str, start: int, end: int, named: bool = False) -> bool:
+    """False for headings and lead-ins ("... as follows:"), which state nothing on their own, and for sentences
+    planted in a document to steer an AI assistant, which must never reach a reader as an answer. A heading-shaped
+    line that names a person (`named`, for a "who" question) is a signature or a table row ("NEET Strategy Judy
+    Gibbs") and answers it; one that opens with a count ("215 responses to the survey") states it."""
+    sentence = text[start:end]
+    if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
+        return False
+    if sentence[0].islower() and _CUT_OFF.search(sentence):
+        return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved feedback from")
+    whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+    counted = bool(_COUNT_START.match(sentence))  # a line opening with a count states it: a table row, not a heading
+    return named or counted or not (whole_line and looks_like_heading(sentence))
+
+
+def quotable_units(text: str) -> list[Unit]:
+    """The units an answer could ever quote (any question's: a heading-shaped line naming a person counts), whose
+    vectors ingest stores so that no question waits for them to be embedded."""
+    return [u for u in answer_units(text) if answers_something(text, u.start, u.end, named=True)]
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
