@@ -23,9 +23,10 @@ from evals.metrics import percentile
 from index.embedder import embedder_for
 from index.store import open_store
 from ingest.loaders import load_document
-from ingest.pipeline import EMBED_BATCH, discover, ingest, texts_embedded
+from ingest.pipeline import discover, ingest
 from sendbot.bot import SendBot
 from sendbot.core.config import Settings
+from sendbot.bench.scale import bare_encode_seconds
 from sendbot.bench.timing import timed
 
 
@@ -39,9 +40,7 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
         ingest_seconds, report = timed(lambda: ingest([corpus], bench_settings))
         register_seconds, register = timed(lambda: update_register(bench_settings, force=True))
         chunks, _ = open_store(bench_settings).load_chunks()
-        texts = texts_embedded(chunks)
-        # the bare baseline encodes in ingest's own batch size, so the ratio measures ingest's overhead alone
-        encode_seconds, _ = timed(lambda: embedder.encode(texts, batch_size=EMBED_BATCH))
+        encode_seconds = bare_encode_seconds(bench_settings)  # in ingest's batch size: the ratio is ingest's overhead
         files, _ = discover([corpus])
         parse_seconds, _ = timed(lambda: [load_document(found.path) for found in files])
         reingest_seconds, _ = timed(lambda: ingest([corpus], bench_settings))
