@@ -13,7 +13,8 @@ from ingest.chunking import chunk_document
 from ingest.loaders import load_document
 from ingest.pipeline import discover
 from sendbot.bench.corpus import build_scaled_corpus, is_original, made_up_name, original_source, vary_text
-from sendbot.bench.scale import ScaleResult, scale_table
+from sendbot.bench.scale import ScaleResult, in_fresh_process, scale_table
+from sendbot.bench.timing import peak_rss_mb
 from sendbot.cli import main
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -79,3 +80,17 @@ def test_a_copy_belongs_to_the_family_of_the_document_it_varies_and_only_copy_ze
     assert original_source("copy-002/wpcf-2024-roundup-002.txt") == "wpcf-2024-roundup.txt"
     # a bundled document whose own name ends like a copy's is still an original: the folder must match too
     assert is_original("notes-002.txt") and original_source("copy-002/notes-003.txt") == "copy-002/notes-003.txt"
+
+
+def _peak_of_a_fresh_process() -> float:
+    return peak_rss_mb()
+
+
+def test_a_process_the_bench_spawns_reports_its_own_peak_memory_not_its_parents():
+    ballast = bytearray(400 * 1024 * 1024)  # this process's resident size grows by 400 MB before the spawn
+    for offset in range(0, len(ballast), 4096):
+        ballast[offset] = 1
+    assert peak_rss_mb() >= 400
+    child_peak = in_fresh_process(_peak_of_a_fresh_process)
+    assert child_peak < peak_rss_mb() - 300, "the child's peak includes the parent's memory"
+    del ballast

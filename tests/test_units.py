@@ -45,6 +45,31 @@ def test_a_question_line_is_marked_and_the_response_after_it_responds_to_it():
     assert units[1].responds_to == "What support is there for families?"
 
 
+def test_a_label_with_item_lines_under_it_is_a_list_but_wrapped_table_cells_are_not():
+    approach = "Approach\nQuality Assurance and Audit programme\nService User Feedback\nIntroduction of a new Case Management System"
+    assert _texts("The poor quality of plans.\n" + approach, "list") == [approach]
+    assert _texts("Fostering SW's\ncomplete 1 session of Direct Work every 12\nweeks with children in", "list") == []
+    assert _texts("Budget Monitoring\n27 September 2023 Home to School Transport\nChairman agreed item be", "list") == []
+    assert _texts("Approach\nQuality Assurance and Audit programme\nThe service improved a great deal last year.", "list") == []
+
+
+def test_a_question_reported_in_minutes_is_marked_and_the_rest_of_its_paragraph_responds_to_it():
+    text = ("· The Panel was asked to consider the update.\n"
+            "· A Member queried who the key stakeholders were. The Director advised that the Forum had been consulted. "
+            "Changes were made as a result.\n"
+            "· The Chief Executive was asked how themes would be taken forward. A Complaints Officer would start in April.\n"
+            "· The Director reported good progress.")
+    units = answer_units(text)
+    kinds = [(text[u.start : u.end], u.kind, u.responds_to) for u in units]
+    assert kinds[0][1:] == ("sentence", "")  # "was asked to consider" is a request, not a question
+    assert kinds[1][1] == "question"
+    assert kinds[2] == ("The Director advised that the Forum had been consulted.", "sentence",
+                        "· A Member queried who the key stakeholders were.")
+    assert kinds[3][2] == "· A Member queried who the key stakeholders were."
+    assert kinds[4][1] == "question" and kinds[5][2] == "· The Chief Executive was asked how themes would be taken forward."
+    assert kinds[6][1:] == ("sentence", "")  # the next paragraph answers a question of its own
+
+
 def test_a_persons_name_is_two_words_the_documents_only_ever_capitalise():
     corpus = ["The NEET Strategy is led by Judy Gibbs.", "Strategy Lead person", "a lead for each strategy",
               "Meetings in May and June", "Judy Gibbs chairs the board in Worcestershire."]
@@ -63,3 +88,26 @@ def test_a_heading_shaped_line_answers_when_it_names_someone():
     end = start + len("NEET Strategy Judy Gibbs")
     assert not answers_something(text, start, end)  # on its shape alone, a heading
     assert answers_something(text, start, end, named=True)  # a table row: the strategy and its lead
+
+
+def _answers(text: str, sentence: str) -> bool:
+    start = text.index(sentence)
+    return answers_something(text, start, start + len(sentence))
+
+
+def test_a_heading_that_shares_its_line_with_the_paragraph_before_it_is_still_a_heading():
+    text = "It is due to be considered by Council on 18 May 2023. Dates of Future Meetings\n6 July 2023 at 2pm"
+    assert not _answers(text, "Dates of Future Meetings")
+    assert _answers(text, "It is due to be considered by Council on 18 May 2023.")
+
+
+def test_a_meeting_notice_with_a_clock_time_states_when_and_where_it_is():
+    text = "Wednesday, 24 May 2023, 10.00 am Council Chamber, County Hall, Worcester\nAll County Councillors are invited"
+    assert _answers(text, "Wednesday, 24 May 2023, 10.00 am Council Chamber, County Hall, Worcester")
+
+
+def test_a_sentence_that_points_back_is_also_a_unit_with_the_sentence_it_points_to():
+    text = "The Steer Clear initiative has been launched. This initiative delivers workshops on knives. Inputs are planned."
+    pairs = [u for u in _texts(text, "sentence") if u.count(".") == 2]
+    assert pairs == ["The Steer Clear initiative has been launched. This initiative delivers workshops on knives."]
+    assert "This initiative delivers workshops on knives." in _texts(text, "sentence")  # and still a unit alone

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import resource
 import shutil
 import tempfile
 from dataclasses import replace
@@ -26,8 +25,8 @@ from ingest.loaders import load_document
 from ingest.pipeline import discover, ingest
 from sendbot.bot import SendBot
 from sendbot.core.config import Settings
-from sendbot.bench.scale import bare_encode_seconds
-from sendbot.bench.timing import timed
+from sendbot.bench.scale import bare_encode_seconds, in_fresh_process
+from sendbot.bench.timing import peak_rss_mb, timed
 
 
 def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[str, float]:
@@ -40,7 +39,7 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
         ingest_seconds, report = timed(lambda: ingest([corpus], bench_settings))
         register_seconds, register = timed(lambda: update_register(bench_settings, force=True))
         chunks, _ = open_store(bench_settings).load_chunks()
-        encode_seconds = bare_encode_seconds(bench_settings)  # in ingest's batch size: the ratio is ingest's overhead
+        encode_seconds = in_fresh_process(bare_encode_seconds, bench_settings)  # the ratio is ingest's overhead
         files, _ = discover([corpus])
         parse_seconds, _ = timed(lambda: [load_document(found.path) for found in files])
         reingest_seconds, _ = timed(lambda: ingest([corpus], bench_settings))
@@ -72,7 +71,7 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
             "query_p95_ms": percentile(latencies, 95),
             "bare_query_encode_p50_ms": median(encodes),
             "query_vs_bare_encode": median(latencies) / median(encodes),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mb(),
             "files_failed": report.count("failed"),
         }
     finally:

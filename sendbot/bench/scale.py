@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-import resource
 import shutil
 import socket
 import subprocess
@@ -47,7 +46,7 @@ from evals.metrics import fact_recall, hit_at_k, percentile
 from sendbot.bench.corpus import build_scaled_corpus, is_original, original_source
 from sendbot.core.config import Settings
 from sendbot.core.models import Filters
-from sendbot.bench.timing import timed
+from sendbot.bench.timing import peak_rss_mb, timed
 
 MODES = ("embedded", "server")
 CHROMA_START_SECONDS = 60
@@ -147,7 +146,7 @@ def measure(settings: Settings, corpus: Path, k: int) -> dict:
     return {
         "encoder": embedder.name, "files": len(report.files), "chunks": len(bot.pipeline.retriever.chunks),
         "ingest_seconds": ingest_seconds, "resync_seconds": resync_seconds, **golden_scores(bot.pipeline, k),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "files_failed": report.count("failed"),
+        "peak_rss_mb": peak_rss_mb(), "files_failed": report.count("failed"),
     }
 
 
@@ -203,8 +202,8 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _in_fresh_process(function: Callable, *args):
-    """`function(*args)` in a new Python process, so its peak RSS and caches are its own."""
+def in_fresh_process(function: Callable, *args):
+    """`function(*args)` in a new Python process, so its peak memory (`peak_rss_mb`) and caches are its own."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:  # not daemonic: ingest
         return pool.submit(function, *args).result()                                      # starts workers of its own
 
@@ -235,8 +234,8 @@ def _run_mode(settings: Settings, corpus: Path, folder: Path, mode: str, k: int,
     data_dir, server_dir = folder / "data", folder / "chroma-server"
     with chroma_server(server_dir, folder / "chroma.log") if mode == "server" else nullcontext("") as url:
         mode_settings = replace(settings, data_dir=data_dir, chroma_url=url)
-        raw = _in_fresh_process(measure, mode_settings, corpus, k)
-        encode_seconds = _in_fresh_process(bare_encode_seconds, mode_settings) if bare_encode else 0.0
+        raw = in_fresh_process(measure, mode_settings, corpus, k)
+        encode_seconds = in_fresh_process(bare_encode_seconds, mode_settings) if bare_encode else 0.0
     return {**raw, "encode_seconds": encode_seconds, "disk_bytes": disk_bytes(data_dir, server_dir)}
 
 

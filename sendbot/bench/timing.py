@@ -1,8 +1,10 @@
-"""The one stopwatch every benchmark uses."""
+"""The one stopwatch and the one memory gauge every benchmark uses."""
 
 from __future__ import annotations
 
+import resource
 import time
+from pathlib import Path
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -13,3 +15,19 @@ def timed(action: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
     result = action()
     return time.perf_counter() - started, result
+
+
+def peak_rss_mb(status: Path = Path("/proc/self/status")) -> float:
+    """This process's own peak resident memory, in MB (Linux's VmHWM).
+
+    Not getrusage's ru_maxrss: Linux carries that across exec, so a process the benchmark spawns starts with its
+    parent's resident size at the fork, and a big parent (one that built a 100x corpus) would be reported as the
+    child's peak. ru_maxrss is the fallback where /proc is missing.
+    """
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,10 +1,15 @@
 """Answer units: the pieces of a passage an answer may quote, following the document's own structure.
 
-Usually a unit is a sentence. Two structures make a larger or a different unit:
+Usually a unit is a sentence. Three structures make a larger or a different unit:
 - a lead-in that introduces a list ("The priorities are:", "four significant weaknesses remained:") together with
-  the list items that follow it, so an answer never stops at the colon;
-- a question in a questions-and-answers document (an AGM paper, "Response:" blocks): the question itself is not
-  an answer, and the response that follows inherits its words, so it can be found by the question it answers.
+  the list items that follow it, so an answer never stops at the colon; in PDF tables a short label ("Approach")
+  heads its items the same way;
+- a question in a questions-and-answers document (an AGM paper, "Response:" blocks), or a question minutes report
+  ("A Member queried who ...", "The Chief Executive was asked how ..."): the question itself is not an answer,
+  and the response that follows it (the next lines; in minutes, the rest of the same paragraph) inherits its
+  words, so it can be found by the question it answers;
+- a sentence that names its subject only by pointing back ("This initiative delivers workshops ...") is also a
+  unit together with the sentence before it, so the answer says what "this" is.
 Every unit is a span of the passage text, so a quote taken from it is verbatim. Headings, lead-ins and planted
 instructions are units that answer nothing (`answers_something`); the rest are quotable, and ingest embeds them.
 """
@@ -21,7 +26,16 @@ from sendbot.core.text import (BULLET_LINE, NUMBERED_LINE, content_words, looks_
 UnitKind = Literal["sentence", "list", "question"]
 MAX_LIST_ITEMS = 6
 MAX_LIST_WORDS = 90
+MAX_LABEL_WORDS = 3  # "Approach", "Next steps": a label heading the items under it in a PDF table
 MAX_PLAIN_ITEM_WORDS = 20  # an unmarked line longer than this after the first is prose again, not a list item
+# A sentence of minutes that reports a question put to someone, as opposed to one reporting what they said.
+_REPORTED_QUESTION = re.compile(
+    r"\b(?:member|members|councillor|councillors|chairman|chair|panel)\s+(?:had\s+)?"
+    r"(?:queried|asked|questioned|enquired|inquired|sought clarification|raised (?:a|the) question)\b"
+    r"|\ba question was (?:raised|asked)\b"
+    r"|\bwas asked (?:how|what|whether|why|when|where|who|which|if|about)\b", re.I)
+_REFERS_BACK = re.compile(r"(?:This|These|Such|They|Their|Its|He|She)\b")
+MAX_PAIR_WORDS = 60  # a pointing-back sentence and the one before it, together
 _ITEM = re.compile(rf"{BULLET_LINE.pattern}|{NUMBERED_LINE.pattern}|^[\u2022\u00b7\u25aa\u25cf\u2013]\s?\S")
 
 
@@ -36,26 +50,51 @@ class Unit:
 
 
 def answer_units(text: str) -> list[Unit]:
-    """The units of a passage, in order: its sentences (questions marked), plus lead-in-and-list spans."""
+    """The units of a passage, in order: its sentences (questions marked), plus lead-in-and-list and
+    label-and-items spans."""
     units: list[Unit] = []
     lines = _lines(text)
-    asked = ""
+    asked, listed = "", 0
     for index, (start, end) in enumerate(lines):
         line = text[start:end]
         if _is_question_line(line):
             asked = line
             units.extend(Unit(start + s.start, start + s.end, "question") for s in split_sentences(line))
             continue
-        sentences = [Unit(start + s.start, start + s.end, "sentence", asked) for s in split_sentences(line)]
+        sentences = _sentence_units(line, start, asked)
         units.extend(sentences)
         if line.endswith(":") and sentences:
             listed = _list_after(text, lines[index + 1 :])
             if listed:
                 units.append(Unit(sentences[-1].start, listed, "list", asked))  # from the lead-in sentence itself
+        elif start >= listed and _is_label(line) and (items_end := _items_under_label(text, lines[index + 1 :])):
+            listed = items_end  # an item of this list is not a label of another
+            units.append(Unit(start, listed, "list", asked))
+    return units
+
+
+def _sentence_units(line: str, start: int, asked: str) -> list[Unit]:
+    """The sentences of a line that is not a question: a sentence reporting a question is marked as one, and the
+    sentences after it in the line respond to it rather than to `asked` (the question of an earlier line)."""
+    units: list[Unit] = []
+    before: Unit | None = None
+    for sentence in split_sentences(line):
+        text = line[sentence.start : sentence.end]
+        reported = bool(_REPORTED_QUESTION.search(text))
+        unit = Unit(start + sentence.start, start + sentence.end, "question" if reported else "sentence",
+                    "" if reported else asked)
+        if (before and before.kind == "sentence" and not reported and _REFERS_BACK.match(text)
+                and len(line[before.start - start : sentence.end].split()) <= MAX_PAIR_WORDS):
+            units.append(Unit(before.start, unit.end, "sentence", asked))  # "This initiative ..." with what it is
+        units.append(unit)
+        before = unit
+        if reported:
+            asked = text
     return units
 
 
 _COUNT_START = re.compile(r"^(?!(?:19|20)\d\d\b)\d[\d,.]*%?\s+[a-z]")  # "215 responses to the survey"
+_CLOCK_TIME = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s?[ap]\.?m\b", re.I)
 _CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$", re.I)
 
 
@@ -69,9 +108,13 @@ def answers_something(text: str, start: int, end: int, named: bool = False) -> b
         return False
     if sentence[0].islower() and _CUT_OFF.search(sentence):
         return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved feedback from")
-    whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+    # A heading may share its line with the paragraph before it (PDF text): "... on 18 May 2023. Dates of Future
+    # Meetings" ends its line, so it is judged as a heading.
+    ends_line = end == len(text) or text[end] == "\n"
     counted = bool(_COUNT_START.match(sentence))  # a line opening with a count states it: a table row, not a heading
-    return named or counted or not (whole_line and looks_like_heading(sentence))
+    timed = bool(_CLOCK_TIME.search(sentence))  # "Wednesday, 24 May 2023, 10.00 am Council Chamber": a notice
+    listed = "\n" in sentence  # a lead-in or label with the items under it
+    return named or counted or timed or listed or not (ends_line and looks_like_heading(sentence))
 
 
 def quotable_units(text: str) -> list[Unit]:
@@ -89,6 +132,24 @@ def _lines(text: str) -> list[tuple[int, int]]:
             spans.append((offset + lead, offset + lead + len(stripped)))
         offset += len(line) + 1
     return spans
+
+
+def _is_label(line: str) -> bool:
+    """A one-to-three-word heading such as "Approach" or "Next steps", which in PDF tables stands for a lead-in."""
+    return len(line.split()) <= MAX_LABEL_WORDS and looks_like_heading(line)
+
+
+def _items_under_label(text: str, following: list[tuple[int, int]]) -> int:
+    """Where the items under a label end: at least two lines in a row that each read as an item ("Service User
+    Feedback": capitalised, two to MAX_PLAIN_ITEM_WORDS words, no sentence or cell broken off), else 0. Table
+    cells wrapped over several lines ("complete 1 session of Direct Work every 12") are not items."""
+    end, count = 0, 0
+    for start, stop in following[:MAX_LIST_ITEMS]:
+        item = text[start:stop]
+        if not (2 <= len(item.split()) <= MAX_PLAIN_ITEM_WORDS and item[0].isupper() and looks_like_heading(item)):
+            break
+        end, count = stop, count + 1
+    return end if count >= 2 else 0
 
 
 def _is_question_line(line: str) -> bool:
