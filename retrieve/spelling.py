@@ -20,11 +20,15 @@ MIN_LENGTH = 4
 MAX_EDITS = 2
 PREFIX_LENGTH = 7  # symspellpy indexes deletes of a word's first 7 letters only: cost bounded whatever its length
 MAX_VOCABULARY = 100_000  # the most frequent document words; bounds memory whatever the corpus holds
+# Spelling by sound ("mediashun", "ocupashunal", "fonics"): written the way the papers spell the sound, the word is
+# often within two edits of the right one when the misspelling itself is not.
+SOUNDS = (("shun", "tion"), ("shon", "tion"), ("f", "ph"), ("k", "c"), ("z", "s"))
 
 
 class Speller:
     """Maps an unknown word to the closest known word within two edits: a document word (ties: the most
-    frequent), or an English word from `dictionary` when that is strictly closer.
+    frequent), or an English word from `dictionary` when that is strictly closer; failing both, the same for the
+    word respelt by sound (SOUNDS: "mediashun" as "mediation").
 
     A word is unknown when neither the documents nor `dictionary` (real English words, which must not be
     "corrected" into document words: "weather" is not a typo of "whether") contain it. English words are
@@ -43,9 +47,18 @@ class Speller:
         lower = word.lower()
         if len(lower) < MIN_LENGTH or self._known(lower) or (lower.endswith("s") and self._known(lower[:-1])):
             return word  # a plural of a known word ("mums", "dads") is known too
-        found = [s.lookup(lower, Verbosity.TOP, max_edit_distance=MAX_EDITS) for s in (self.symspell, _english(self.dictionary))]
-        candidates = [(s[0].distance, order, s[0].term) for order, s in enumerate(found) if s]
+        candidates = self._candidates(lower)
+        for sound, spelling in SOUNDS:
+            if candidates:
+                break
+            if sound in lower:
+                candidates = self._candidates(lower.replace(sound, spelling))
         return min(candidates)[2] if candidates else word
+
+    def _candidates(self, lower: str) -> list[tuple[int, int, str]]:
+        """(edits, 0 for a document word or 1 for an English one, word) of the closest word in each vocabulary."""
+        found = [s.lookup(lower, Verbosity.TOP, max_edit_distance=MAX_EDITS) for s in (self.symspell, _english(self.dictionary))]
+        return [(s[0].distance, order, s[0].term) for order, s in enumerate(found) if s]
 
     def _known(self, lower: str) -> bool:
         return lower in self.frequency or lower in STOPWORDS or lower in self.dictionary

@@ -167,6 +167,12 @@ def test_plurals_of_known_words_and_the_glossarys_own_words_are_never_corrected(
     assert speller.correct("how many carrers") == "how many carers"
 
 
+def test_a_word_spelt_by_sound_is_corrected_when_its_letters_are_too_far_off():
+    speller = Speller(["what happened at the mediation", "occupational therapy", "the median age"])
+    assert speller.correct("the mediashun") == "the mediation"  # three edits as typed, none by sound
+    assert speller.correct("ocupashunal therapy") == "occupational therapy"
+
+
 def test_a_pasted_blob_is_corrected_like_any_other_word():
     blob = "x" + "ab" * 50_000
     speller = Speller(["The Christmas holiday club", blob])
