@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from index.embedder import Embedder
-from retrieve.query import DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION, glossary
+from retrieve.query import CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION, glossary
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
 from sendbot.core.units import Unit, answer_units, answers_something
@@ -48,18 +48,20 @@ LONG_SENTENCE_WORDS = 40  # words past this count against a sentence: run-on tab
 # similarity, answer-type cues ("how many" answered with a number, "when" with a date, "what was promised" with a
 # will/would, "what does X mean" with a definition), a year the question names, questions in the documents, run-on
 # length, the passage's retrieval rank (0 first, towards 1 last), the unit's length (log of its words), and "who"
-# answered with a person's name.
+# answered with a person's name, and "what is the email/phone/website" with one.
 FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number_missing", "date_match",
             "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words",
-            "passage_rank", "log_words", "person_match", "person_missing")
+            "passage_rank", "log_words", "person_match", "person_missing", "contact_match", "contact_missing")
 # The evidence that the documents answer at all: hand-set weights of the features, kept because neither the learned
 # ranking score nor a logistic regression over the best unit's features (grouped cross-validation on dev) told
 # answerable from unanswerable questions better. A unit of the answer type asked for (a number, a date, a person's
-# name) adds 0.05; one without a number or date takes 0.1 away, one without a name nothing, since an organisation or
-# a post can answer "who" ("Worcestershire Children First", "the Chairman"). Rank and length count nothing.
+# name, an email address, phone number or web address) adds 0.05; one without a number, date or contact detail takes
+# 0.1 away, one without a name nothing, since an organisation or a post can answer "who" ("Worcestershire Children
+# First", "the Chairman"). Rank and length count nothing.
 EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05, -0.15, -0.05, -0.1, -0.002,
-                             0.0, 0.0, 0.05, 0.0])
+                             0.0, 0.0, 0.05, 0.0, 0.05, -0.1])
 RANKER_PATH = Path(__file__).with_name("unit_ranker.json")
+_HAS_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b|\bwww\.\S+|https?://\S+")
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
 SENTENCES_TO_EMBED = 20
 REMEMBERED_UNITS = 50_000  # unit vectors kept in memory (~77 MB at most), so a long-running app cannot grow past it
@@ -134,6 +136,7 @@ class QuestionProfile:
     years: set[str]
     asks_about_questions: bool
     wants_person: bool = False
+    wants_contact: bool = False
 
     @property
     def total_weight(self) -> float:
@@ -189,6 +192,7 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
     passage's retrieval rank scaled to 0-1, `named` whether the unit names a person."""
     sentence_years = set(_YEAR.findall(sentence))
     has_number, has_date = bool(_HAS_NUMBER.search(sentence)), bool(_HAS_DATE.search(sentence))
+    has_contact = profile.wants_contact and bool(_HAS_CONTACT.search(sentence))
     return np.array([
         0.0,
         sum(w for group, w in profile.groups if group & words) / profile.total_weight,
@@ -207,6 +211,8 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
         math.log1p(len(sentence.split())),
         profile.wants_person and named,
         profile.wants_person and not named,
+        profile.wants_contact and has_contact,
+        profile.wants_contact and not has_contact,
     ], dtype=np.float64)
 
 
@@ -235,7 +241,7 @@ class SentenceReranker:
             wants_date=bool(DATE_QUESTION.search(text)), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
             defined=_defined_terms(text) if DEFINITION_QUESTION.search(text) else [],
             years=set(_YEAR.findall(text)), asks_about_questions=bool(_ASKS_ABOUT_QUESTIONS.search(text)),
-            wants_person=bool(PERSON_QUESTION.search(text)),
+            wants_person=bool(PERSON_QUESTION.search(text)), wants_contact=bool(CONTACT_QUESTION.search(text)),
         )
 
     def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:

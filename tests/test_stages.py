@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from retrieve.hybrid import chroma_where, reciprocal_rank_fusion
-from retrieve.query import expand_acronyms, glossary_words, part_query, prepare_query, split_question, strip_instructions
-from retrieve.rerank import merge_parts
+from retrieve.query import (CONTACT_QUESTION, expand_acronyms, glossary_words, part_query, prepare_query, split_question,
+                            strip_instructions)
+from retrieve.rerank import FEATURES, QuestionProfile, merge_parts, unit_features
 from retrieve.spelling import Speller
 from sendbot.core.models import Filters, Passage, Reranked, ScoredSentence
+from sendbot.core.units import Unit
 from support import make_chunk
 
 
@@ -246,3 +248,20 @@ def test_the_pipeline_is_a_frozen_value_and_a_reload_swaps_it_whole(corpus):
     assert bot.pipeline is not before and bot.pipeline.retriever is not before.retriever
     assert before.ask("How many Mental Health Leaders have been trained?")[0].text == bot.ask(
         "How many Mental Health Leaders have been trained?").text
+
+
+@pytest.mark.parametrize("question", ["What is the email address of the complaints officer?",
+                                      "Which phone number do I ring?", "Is there a website for the forum?"])
+def test_a_question_for_a_way_to_get_in_touch_wants_a_unit_that_gives_one(question):
+    assert CONTACT_QUESTION.search(question)
+    profile = QuestionProfile(groups=[], wants_number=False, wants_date=False, wants_commitment=False, defined=[],
+                              years=set(), asks_about_questions=False, wants_contact=True)
+    passage = Passage(make_chunk("x"), score=1.0, similarity=0.5)
+
+    def contact(sentence: str) -> tuple[float, float]:
+        features = dict(zip(FEATURES, unit_features(profile, sentence, set(), passage, set(), Unit(0, 1, "sentence"), 0.0)))
+        return features["contact_match"], features["contact_missing"]
+
+    assert contact("Please contact Scrutiny on 01905 844965 or scrutiny@worcestershire.gov.uk") == (1, 0)
+    assert contact("See www.worcestershire.gov.uk/send for details.") == (1, 0)
+    assert contact("A Complaints Officer for SEND took up post in April.") == (0, 1)

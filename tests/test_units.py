@@ -111,3 +111,9 @@ def test_a_sentence_that_points_back_is_also_a_unit_with_the_sentence_it_points_
     pairs = [u for u in _texts(text, "sentence") if u.count(".") == 2]
     assert pairs == ["The Steer Clear initiative has been launched. This initiative delivers workshops on knives."]
     assert "This initiative delivers workshops on knives." in _texts(text, "sentence")  # and still a unit alone
+
+
+def test_a_sentence_ending_its_line_without_a_full_stop_is_not_taken_for_a_heading():
+    text = ("It can also be emailed. Please contact Scrutiny on telephone number 01905 844965 or by emailing "
+            "scrutiny@worcestershire.gov.uk\nAgenda")
+    assert _answers(text, "Please contact Scrutiny on telephone number 01905 844965 or by emailing scrutiny@worcestershire.gov.uk")

@@ -108,13 +108,20 @@ def answers_something(text: str, start: int, end: int, named: bool = False) -> b
         return False
     if sentence[0].islower() and _CUT_OFF.search(sentence):
         return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved feedback from")
-    # A heading may share its line with the paragraph before it (PDF text): "... on 18 May 2023. Dates of Future
-    # Meetings" ends its line, so it is judged as a heading.
     ends_line = end == len(text) or text[end] == "\n"
+    whole_line = ends_line and (start == 0 or text[start - 1] == "\n")
+    # A heading may share its line with the paragraph before it (PDF text): "... on 18 May 2023. Dates of Future
+    # Meetings" ends its line in title case, so it is judged as a heading.
+    headed = whole_line or (ends_line and _title_case(sentence))
     counted = bool(_COUNT_START.match(sentence))  # a line opening with a count states it: a table row, not a heading
     timed = bool(_CLOCK_TIME.search(sentence))  # "Wednesday, 24 May 2023, 10.00 am Council Chamber": a notice
     listed = "\n" in sentence  # a lead-in or label with the items under it
-    return named or counted or timed or listed or not (ends_line and looks_like_heading(sentence))
+    return named or counted or timed or listed or not (headed and looks_like_heading(sentence))
+
+
+def _title_case(sentence: str) -> bool:
+    """Every word longer than three letters begins with a capital or a digit ("Dates of Future Meetings")."""
+    return all(word[0].isupper() or word[0].isdigit() for word in sentence.split() if len(word) > 3)
 
 
 def quotable_units(text: str) -> list[Unit]:
