@@ -29,8 +29,8 @@ _TURN = re.compile(r"(?:^|(?<=[.!?>\n]))\s*(system|assistant|developer|user|huma
 _BOTS_TURN = ("system", "assistant", "developer")
 
 _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|will|would|should|has|have)\b", re.I)
-# What a question asks for: a number, a date, a definition of a term, a way to get in touch, a person (the reranker scores units on
-# it, the answerer states it first).
+# What a question asks for: a number, a date, a definition of a term, a way to get in touch, a person (the reranker
+# scores units on it, the answerer states it first).
 NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
 DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
 DEFINITION_QUESTION = re.compile(
@@ -39,7 +39,8 @@ DEFINITION_QUESTION = re.compile(
     re.I,
 )
 CONTACT_QUESTION = re.compile(
-    r"\b(e-?mail|phone|telephone|ring|contact (details?|number)|website|web ?(site|page|address|link)|helpline)\b", re.I)
+    r"\b(e-?mail|phone|telephone|ring|contact (details?|number)|website|web ?(site|page|address|link)|helpline)\b",
+    re.I)
 PERSON_QUESTION = re.compile(r"\bwho(se|s|'s)?\b|\bcontact (point|person|officer)s?\b|\blead person\b|\bsigned\b", re.I)
 
 

@@ -22,7 +22,8 @@ from typing import Callable
 import numpy as np
 
 from index.embedder import Embedder
-from retrieve.query import CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION, glossary
+from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION,
+                            glossary)
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
 from sendbot.core.units import Unit, answer_units, answers_something
@@ -57,7 +58,8 @@ FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number
 # answerable from unanswerable questions better. A unit of the answer type asked for (a number, a date, a person's
 # name) adds 0.05; one without a number, date or contact detail takes 0.1 away, one without a name nothing, since
 # an organisation or a post can answer "who" ("Worcestershire Children First", "the Chairman"). A contact detail
-# adds nothing: any phone number in the papers would otherwise lift "the phone number for the Birmingham team". Rank and length count nothing.
+# adds nothing: any phone number in the papers would otherwise lift "the phone number for the Birmingham team".
+# Rank and length count nothing.
 EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05, -0.15, -0.05, -0.1, -0.002,
                              0.0, 0.0, 0.05, 0.0, 0.0, -0.1])
 RANKER_PATH = Path(__file__).with_name("unit_ranker.json")
