@@ -3,13 +3,14 @@
 pypdf spends tens of milliseconds of pure Python on each page. Ingest splits a changed PDF of more than
 `2 * PAGES_PER_PART` pages into runs of pages (`plan_parts`) that its read-ahead workers extract in order
 (`ingest.loaders.read_pdf_pages`, which keeps the file parsed between a worker's parts), while the main process
-embeds the chunks of the pages already read (`EarlyVectors`).
+embeds the chunks of the pages already read, and their quotable units (`EarlyVectors`): the units are most of what
+ingest embeds, so the encoder is kept busy while pypdf reads on, instead of waiting for the last page.
 
 Reading in parts never changes what is indexed: the document is assembled from all its parts by the code that reads
 a PDF whole (`load_document(pdf_pages=join_parts(parts))`), so its pages, chunks and ids are the same. The chunks
 embedded early are a forecast: a page's lines are rejoined using the words of the whole document, and a chunk's
 context carries the last heading before it. So early vectors are kept by the exact text they embedded, and a final
-chunk takes one only when its text is the same; any other chunk is embedded when the document is stored.
+chunk (or unit) takes one only when its text is the same; any other is embedded when the document is stored.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from index.embedder import count_tokens
 from ingest.chunking import chunk_document
 from ingest.loaders import LoadError, PdfPages, load_document, pdf_page_count
 from sendbot.core.config import Settings
-from sendbot.core.models import Document
+from sendbot.core.models import Chunk, Document
 
 PAGES_PER_PART = 6  # pages a worker reads at a time (~0.2-0.5 s of pypdf): the first chunks embed that soon
 # Chunks forecast before they are embedded early. The encoder pads each batch to its longest text after sorting
@@ -67,15 +68,17 @@ def join_parts(parts: list[PdfPages]) -> PdfPages:
 
 
 class EarlyVectors:
-    """Vectors of a PDF's chunks embedded before the whole file was read, kept per document by the text embedded.
+    """Vectors of a PDF's chunks (and their units) embedded before the whole file was read, kept per document by
+    the text embedded.
 
     One PDF is read at a time: `add` is called with its parts so far, and embeds the chunks of the pages that arrived
     since it last embedded (reading the page before them again, for the heading it carries).
     """
 
     def __init__(self, encode: Callable[[list[str]], np.ndarray], settings: Settings,
-                 min_texts: int = EARLY_MIN_TEXTS) -> None:
+                 texts_of: Callable[[list[Chunk]], list[str]], min_texts: int = EARLY_MIN_TEXTS) -> None:
         self.encode = encode
+        self.texts_of = texts_of  # what ingest embeds for chunks: their search texts and their quotable units'
         self.settings = settings
         self.min_texts = min_texts
         self.kept: dict[str, dict[str, np.ndarray]] = {}
@@ -102,8 +105,8 @@ class EarlyVectors:
         chunks = chunk_document(replace(self._head, pages=doc.pages), count_tokens, self.settings.chunk_tokens,
                                 self.settings.chunk_overlap_sentences)
         kept = self.kept.setdefault(source, {})
-        texts = list(dict.fromkeys(c.search_text for c in chunks if c.page and c.page > self._done))
-        texts = [text for text in texts if text not in kept]
+        new_chunks = [c for c in chunks if c.page and c.page > self._done]
+        texts = [text for text in self.texts_of(new_chunks) if text not in kept]
         if len(texts) < self.min_texts:
             return  # too few to embed well on their own: wait for more pages
         try:

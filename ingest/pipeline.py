@@ -130,7 +130,7 @@ def _read_and_store(reader: ReadAhead, store: Store, settings: Settings, results
                     report: Callable[[Found, FileResult], None]) -> None:
     """Store each file as soon as it is read. Ready files are embedded together; while a long PDF's later parts are
     still being read (the next one is not ready), the chunks of its parts so far are embedded early."""
-    early = EarlyVectors(functools.partial(_encode, settings=settings), settings)
+    early = EarlyVectors(functools.partial(_encode, settings=settings), settings, texts_embedded)
     group: list[tuple[Found, _Prepared | FileResult]] = []
     parts: list[PdfPages | FileResult] = []
     for job, result in reader:

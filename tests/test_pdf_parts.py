@@ -51,7 +51,8 @@ def test_a_pdf_read_in_parts_gives_exactly_the_pages_and_chunks_of_a_whole_read(
 
 def test_chunks_embedded_early_are_used_only_when_their_text_is_final(settings):
     """EarlyVectors forecasts the chunks of the pages read so far; each kept vector is of exactly the text it is kept
-    under, and most final chunks are forecast (the rest are embedded at the end)."""
+    under, and most texts of the final chunks (their search texts and their units') are forecast (the rest are
+    embedded at the end)."""
     parts = read_in_parts(AGENDA_PACK, 6)
     encoded: list[str] = []
 
@@ -59,21 +60,23 @@ def test_chunks_embedded_early_are_used_only_when_their_text_is_final(settings):
         encoded.extend(texts)
         return get_embedder().encode(texts)
 
-    early = EarlyVectors(encode, settings, min_texts=1)  # a forecast at every part, to check every one
+    # a forecast at every part, to check every one
+    early = EarlyVectors(encode, settings, pipeline.texts_embedded, min_texts=1)
     for count in range(1, len(parts)):  # as ingest does: every part but the last, as it arrives
         early.add(AGENDA_PACK, AGENDA_PACK.name, "0" * 64, parts[:count])
     kept = early.take(AGENDA_PACK.name)
     assert early.take(AGENDA_PACK.name) == {}  # taken once
-    final = [c.search_text for c in chunks_of(load_document(AGENDA_PACK, source=AGENDA_PACK.name), settings)]
+    final = pipeline.texts_embedded(chunks_of(load_document(AGENDA_PACK, source=AGENDA_PACK.name), settings))
     used = [text for text in final if text in kept]
     sample = used[:: max(1, len(used) // 8)]
     assert np.allclose(np.array([kept[t] for t in sample]), get_embedder().encode(sample), atol=1e-5)
     last_part_pages = len(parts[-1].texts)
-    print(f"\n{len(used)} of {len(final)} final chunks forecast from the first {len(parts) - 1} parts "
+    print(f"\n{len(used)} of {len(final)} final chunk and unit texts forecast from the first {len(parts) - 1} parts "
           f"(all but the last {last_part_pages} pages); {len(encoded) - len(used)} forecasts not used")
     assert len(set(encoded)) == len(encoded)  # nothing embedded twice
     assert len(used) >= 0.8 * len(final)
-    held_back = EarlyVectors(encode, settings, min_texts=len(final) + 1)  # never enough pages to be worth a call
+    # never enough pages to be worth a call
+    held_back = EarlyVectors(encode, settings, pipeline.texts_embedded, min_texts=len(final) + 1)
     for count in range(1, len(parts)):
         held_back.add(AGENDA_PACK, AGENDA_PACK.name, "0" * 64, parts[:count])
     assert held_back.take(AGENDA_PACK.name) == {}

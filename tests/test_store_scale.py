@@ -90,6 +90,7 @@ def test_reading_the_collection_in_small_pages_gives_the_same_chunks_vectors_and
     assert all(len(batch) == 1 or sum(store.files[s].chunks for s in batch) <= 2 for batch in batches)
     chunks, vectors = store.load_chunks()
     assert chunks == whole_chunks and np.array_equal(vectors, whole_vectors)
+    assert np.allclose(vectors, get_embedder().encode([c.search_text for c in chunks]), atol=1e-5)  # row by row
     store.collection.delete(ids=[chunks[0].id])  # a listed chunk lost: the count differs, so the rows are read
     assert store.collect_garbage() == 0 and len(list(store._all_metadata())) == len(chunks) - 1
 
