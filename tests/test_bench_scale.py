@@ -4,6 +4,7 @@ tested: it ingests the corpus many times over)."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,8 +14,8 @@ from ingest.chunking import chunk_document
 from ingest.loaders import load_document
 from ingest.pipeline import discover
 from sendbot.bench.corpus import build_scaled_corpus, is_original, made_up_name, original_source, vary_text
-from sendbot.bench.scale import ScaleResult, in_fresh_process, scale_table
-from sendbot.bench.timing import peak_rss_mb
+from sendbot.bench.scale import ScaleResult, in_fresh_process, ingest_ceiling, scale_table
+from sendbot.bench.timing import cpu_seconds, peak_rss_mb
 from sendbot.cli import main
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -62,12 +63,13 @@ def test_the_scale_table_has_a_row_per_scale_and_mode():
                       bare_encode_chunks_per_second=52.0, ingest_vs_bare_encode=0.9, resync_seconds=1.25,
                       query_p50_ms=61.0, query_p95_ms=140.0, questions=335, hit_at_k=0.778, k=5, peak_rss_mb=1200.0,
                       disk_bytes=55_000_000, files_failed=0, own_hit_at_k=0.978, own_fact_recall=0.912,
-                      family_hit_at_k=0.985)
+                      family_hit_at_k=0.985, ingest_ceiling=0.93)
     lines = scale_table([row]).splitlines()
-    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "re-sync", "s", "p50", "ms",
+    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "ceiling", "re-sync", "s",
+                                "p50", "ms",
                                 "p95", "ms", "own", "hit@k", "own", "facts",
                                 "family", "hit@k", "peak", "MB", "disk", "MB"]
-    assert lines[1].split() == ["10x", "server", "onnx-int8", "4680", "46.8", "52.0", "0.90", "1.25", "61", "140", "0.978", "0.912",
+    assert lines[1].split() == ["10x", "server", "onnx-int8", "4680", "46.8", "52.0", "0.90", "0.93", "1.25", "61", "140", "0.978", "0.912",
                                 "0.985", "1200", "55.0"]
 
 
@@ -94,3 +96,21 @@ def test_a_process_the_bench_spawns_reports_its_own_peak_memory_not_its_parents(
     child_peak = in_fresh_process(_peak_of_a_fresh_process)
     assert child_peak < peak_rss_mb() - 300, "the child's peak includes the parent's memory"
     del ballast
+
+
+def test_the_ingest_ceiling_is_the_bare_encode_against_the_processor_work_spread_over_the_cores():
+    assert ingest_ceiling(16.0, 36.0, 2) == 16.0 / 18.0  # 4 s of work beside encoding, on cores the encoder filled
+    assert ingest_ceiling(16.0, 20.0, 2) == 1.0  # cores to spare: only waiting can hold ingest back
+    assert ingest_ceiling(0.0, 20.0, 2) == 0.0  # no baseline measured
+
+
+def _busy(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_processor_seconds_count_the_work_of_the_children_waited_for():
+    before = cpu_seconds()
+    in_fresh_process(_busy, 0.5)  # as ingest's read-ahead workers, a process this one started and waited for
+    assert cpu_seconds() - before >= 0.5

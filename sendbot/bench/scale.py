@@ -7,7 +7,8 @@ process (so peak RSS is that run's own): Chroma embedded in a throwaway data dir
 
 Per scale and mode: ingest chunks/s beside a bare encode, by the settings' encoder (SENDBOT_ENCODER), of the texts
 ingest embeds (chunks and their quotable units; measured once per scale, in a process of its own after the first
-mode's run, and shown beside both modes), re-sync of the unchanged corpus, warm query p50/p95 over the golden
+mode's run, and shown beside both modes) and the ceiling on that ratio which ingest's processor seconds allow on
+this machine's cores (`ingest_ceiling`), re-sync of the unchanged corpus, warm query p50/p95 over the golden
 questions, peak RSS (of the process that ingested and answered), bytes on disk, and answer quality on the golden
 questions.
 
@@ -27,6 +28,7 @@ per core, a question's few texts wait on a second thread whenever another proces
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 import shutil
 import socket
@@ -46,7 +48,7 @@ from evals.metrics import fact_recall, hit_at_k, percentile
 from sendbot.bench.corpus import build_scaled_corpus, is_original, original_source
 from sendbot.core.config import Settings
 from sendbot.core.models import Filters
-from sendbot.bench.timing import peak_rss_mb, timed
+from sendbot.bench.timing import cpu_seconds, peak_rss_mb, timed
 
 MODES = ("embedded", "server")
 CHROMA_START_SECONDS = 60
@@ -77,6 +79,9 @@ class ScaleResult:
     own_hit_at_k: float = 0.0  # restricted to the original council's documents, as a one-council deployment
     own_fact_recall: float = 0.0
     family_hit_at_k: float = 0.0  # whole index; any council's copy of an expected document counts
+    ingest_cpu_seconds: float = 0.0  # processor seconds of ingest and its read-ahead workers (not a Chroma server's)
+    bare_encode_cpu_seconds: float = 0.0
+    ingest_ceiling: float = 0.0  # the best ratio ingest's processor work allows on this machine (`ingest_ceiling`)
 
 
 def free_port() -> int:
@@ -137,7 +142,9 @@ def measure(settings: Settings, corpus: Path, k: int) -> dict:
 
     embedder = embedder_for(settings)  # the settings' encoder (SENDBOT_ENCODER), loaded before any timing
     embedder.encode(["warm up"])
+    cpu_before = cpu_seconds()
     ingest_seconds, report = timed(lambda: ingest([corpus], settings))
+    ingest_cpu_seconds = cpu_seconds() - cpu_before
     resync_seconds, _ = timed(lambda: ingest([corpus], settings))
     use_serving_threads(settings)
     bot = SendBot(settings)
@@ -145,15 +152,15 @@ def measure(settings: Settings, corpus: Path, k: int) -> dict:
         bot.watcher.stop()
     return {
         "encoder": embedder.name, "files": len(report.files), "chunks": len(bot.pipeline.retriever.chunks),
-        "ingest_seconds": ingest_seconds, "resync_seconds": resync_seconds, **golden_scores(bot.pipeline, k),
+        "ingest_seconds": ingest_seconds, "ingest_cpu_seconds": ingest_cpu_seconds, "resync_seconds": resync_seconds, **golden_scores(bot.pipeline, k),
         "peak_rss_mb": peak_rss_mb(), "files_failed": report.count("failed"),
     }
 
 
-def bare_encode_seconds(settings: Settings) -> float:
+def bare_encode_seconds(settings: Settings) -> tuple[float, float]:
     """How long the settings' encoder alone takes over the texts ingest embedded for the index `settings` name, in
-    ingest's batch size. Runs in a process of its own: holding every text and vector at once (277,000 of them at
-    100x) would otherwise set the peak memory reported for sendbot itself."""
+    ingest's batch size, in seconds and in processor seconds. Runs in a process of its own: holding every text and
+    vector at once (277,000 of them at 100x) would otherwise set the peak memory reported for sendbot itself."""
     from index.embedder import embedder_for
     from index.store import open_store
     from ingest.pipeline import EMBED_BATCH, texts_embedded
@@ -161,7 +168,9 @@ def bare_encode_seconds(settings: Settings) -> float:
     embedder = embedder_for(settings)
     embedder.encode(["warm up"])
     texts = texts_embedded(open_store(settings).load_chunks()[0])
-    return timed(lambda: embedder.encode(texts, batch_size=EMBED_BATCH))[0]
+    cpu_before = cpu_seconds()
+    seconds = timed(lambda: embedder.encode(texts, batch_size=EMBED_BATCH))[0]
+    return seconds, cpu_seconds() - cpu_before
 
 
 def use_serving_threads(settings: Settings) -> None:
@@ -217,12 +226,12 @@ def run_scales(settings: Settings, corpus: Path, scales: list[int], modes: tuple
         for scale in scales:
             progress(f"scale {scale}x: building the corpus ({scale} copies of {corpus.name})...")
             scaled = build_scaled_corpus(corpus, scale, workdir / f"corpus-{scale}")
-            encode_seconds = 0.0
+            encode: tuple[float, float] | None = None  # the bare encode's seconds and processor seconds
             for mode in modes:
                 progress(f"scale {scale}x, {mode}: ingest, re-sync, golden questions (a fresh process)...")
-                raw = _run_mode(settings, scaled, workdir / f"{mode}-{scale}", mode, k, bare_encode=not encode_seconds)
-                encode_seconds = encode_seconds or raw["encode_seconds"]
-                results.append(_result(scale, mode, k, raw, encode_seconds))
+                raw = _run_mode(settings, scaled, workdir / f"{mode}-{scale}", mode, k, bare_encode=encode is None)
+                encode = encode or raw["encode"]
+                results.append(_result(scale, mode, k, raw, *encode))
                 progress(f"scale {scale}x, {mode}: {asdict(results[-1])}")  # every number, should a later run fail
             shutil.rmtree(scaled, ignore_errors=True)
     finally:
@@ -235,17 +244,28 @@ def _run_mode(settings: Settings, corpus: Path, folder: Path, mode: str, k: int,
     with chroma_server(server_dir, folder / "chroma.log") if mode == "server" else nullcontext("") as url:
         mode_settings = replace(settings, data_dir=data_dir, chroma_url=url)
         raw = in_fresh_process(measure, mode_settings, corpus, k)
-        encode_seconds = in_fresh_process(bare_encode_seconds, mode_settings) if bare_encode else 0.0
-    return {**raw, "encode_seconds": encode_seconds, "disk_bytes": disk_bytes(data_dir, server_dir)}
+        encode = in_fresh_process(bare_encode_seconds, mode_settings) if bare_encode else None
+    return {**raw, "encode": encode, "disk_bytes": disk_bytes(data_dir, server_dir)}
 
 
-def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float) -> ScaleResult:
+def ingest_ceiling(encode_seconds: float, ingest_cpu_seconds: float, cores: int) -> float:
+    """The best ingest/bare-encode ratio that ingest's processor work allows: it cannot end sooner than the bare
+    encode, nor sooner than all its processor seconds spread evenly over the machine's cores. A ratio below this is
+    time lost to waiting (fixable by overlapping work); a ceiling below 1 is work beside encoding (parsing,
+    chunking, writing) that the encoder's cores had to make room for."""
+    return encode_seconds / max(encode_seconds, ingest_cpu_seconds / cores) if encode_seconds else 0.0
+
+
+def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float, encode_cpu_seconds: float) -> ScaleResult:
     ingest_rate = raw["chunks"] / raw["ingest_seconds"]
     bare_rate = raw["chunks"] / encode_seconds if encode_seconds else 0.0
     return ScaleResult(
         scale=scale, mode=mode, encoder=raw["encoder"], files=raw["files"], chunks=raw["chunks"], ingest_seconds=raw["ingest_seconds"],
         ingest_chunks_per_second=ingest_rate, bare_encode_chunks_per_second=bare_rate,
-        ingest_vs_bare_encode=ingest_rate / bare_rate if bare_rate else 0.0, resync_seconds=raw["resync_seconds"],
+        ingest_vs_bare_encode=ingest_rate / bare_rate if bare_rate else 0.0, ingest_cpu_seconds=raw["ingest_cpu_seconds"],
+        bare_encode_cpu_seconds=encode_cpu_seconds,
+        ingest_ceiling=ingest_ceiling(encode_seconds, raw["ingest_cpu_seconds"], os.cpu_count() or 1),
+        resync_seconds=raw["resync_seconds"],
         query_p50_ms=raw["query_p50_ms"], query_p95_ms=raw["query_p95_ms"], questions=raw["questions"],
         hit_at_k=raw["hit_at_k"], k=k, peak_rss_mb=raw["peak_rss_mb"], disk_bytes=raw["disk_bytes"],
         files_failed=raw["files_failed"], own_hit_at_k=raw["own_hit_at_k"], own_fact_recall=raw["own_fact_recall"],
@@ -255,11 +275,11 @@ def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float) -> 
 
 def scale_table(results: list[ScaleResult]) -> str:
     """The results as an aligned text table, one row per scale and mode."""
-    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "re-sync s", "p50 ms", "p95 ms", "own hit@k",
+    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "ceiling", "re-sync s", "p50 ms", "p95 ms", "own hit@k",
               "own facts", "family hit@k", "peak MB", "disk MB")
     rows = [header] + [(
         f"{r.scale}x", r.mode, r.encoder, str(r.chunks), f"{r.ingest_chunks_per_second:.1f}", f"{r.bare_encode_chunks_per_second:.1f}",
-        f"{r.ingest_vs_bare_encode:.2f}", f"{r.resync_seconds:.2f}", f"{r.query_p50_ms:.0f}", f"{r.query_p95_ms:.0f}",
+        f"{r.ingest_vs_bare_encode:.2f}", f"{r.ingest_ceiling:.2f}", f"{r.resync_seconds:.2f}", f"{r.query_p50_ms:.0f}", f"{r.query_p95_ms:.0f}",
         f"{r.own_hit_at_k:.3f}", f"{r.own_fact_recall:.3f}", f"{r.family_hit_at_k:.3f}", f"{r.peak_rss_mb:.0f}",
         f"{r.disk_bytes / 1e6:.1f}") for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

@@ -1,4 +1,4 @@
-"""The one stopwatch and the one memory gauge every benchmark uses."""
+"""The one stopwatch, processor-time gauge and memory gauge every benchmark uses."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ def timed(action: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
     result = action()
     return time.perf_counter() - started, result
+
+
+def cpu_seconds() -> float:
+    """Processor seconds (user and system) used so far by this process and by the children it has waited for, such
+    as ingest's read-ahead workers once ingest ends: the work done, however it was spread over the cores."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def peak_rss_mb(status: Path = Path("/proc/self/status")) -> float:
