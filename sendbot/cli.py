@@ -531,7 +531,10 @@ def _bench_scales(settings, corpus: Path, scales: list[int], modes: tuple[str, .
     click.echo(scale_table(results))
     click.echo("bare/s: the encoder alone on the texts ingest embeds (the chunks and their quotable units), measured "
                "once per scale (in a process of its own) and shown beside each mode, in chunks/s; ratio = ingest/s "
-               "over bare/s. Each mode ran in a fresh process; peak MB is that process's (ingest, re-sync, questions).")
+               "over bare/s; ceiling = the best ratio ingest's processor seconds (its workers' included, a Chroma "
+               "server's not) allow on this machine's cores: a ratio below it is time spent waiting, a ceiling below 1 "
+               "is work beside encoding. Each mode ran in a fresh process; peak MB is that process's (ingest, re-sync, "
+               "questions).")
     click.echo("The copies are other (made-up) councils' versions of the same documents. own hit@k / own facts: each "
                "golden question restricted to the original council's documents (a source filter, as a one-council "
                "deployment), with every copy still in the index: hit@k of the expected sources and fact recall of "
