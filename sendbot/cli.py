@@ -555,8 +555,8 @@ def _bench_encoders(settings, corpus: Path, as_json: bool) -> None:
 @click.option("--repeats", type=click.IntRange(1, 10), default=1, show_default=True, help="Passes over the golden questions.")
 @click.option("--scale", "scales", callback=_scales, metavar="N,N,...",
               help="Instead: measure corpora of N copies of the corpus each (varied, no duplicates), e.g. 1,10,100, "
-                   "in each --mode: ingest speed beside a bare encode (and the best ratio ingest's processor work allows "
-                   "on this machine), re-sync speed, query p50/p95, peak memory, disk and hit@k.")
+                   "in each --mode: ingest speed beside a bare encode (and the best ratio ingest's processor work "
+                   "allows on this machine), re-sync speed, query p50/p95, peak memory, disk and hit@k.")
 @click.option("--encoders", is_flag=True, help="Instead: compare the int8 ONNX encoder with torch (chunks/s of "
               "each on the same chunks, and hit@k and fact recall on the golden set, side by side).")
 @click.option("--mode", "modes", type=click.Choice(["embedded", "server"]), multiple=True,

@@ -65,11 +65,13 @@ def test_the_scale_table_has_a_row_per_scale_and_mode():
                       disk_bytes=55_000_000, files_failed=0, own_hit_at_k=0.978, own_fact_recall=0.912,
                       family_hit_at_k=0.985, ingest_ceiling=0.93)
     lines = scale_table([row]).splitlines()
-    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "ceiling", "re-sync", "s",
+    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "ceiling", "re-sync",
+                                "s",
                                 "p50", "ms",
                                 "p95", "ms", "own", "hit@k", "own", "facts",
                                 "family", "hit@k", "peak", "MB", "disk", "MB"]
-    assert lines[1].split() == ["10x", "server", "onnx-int8", "4680", "46.8", "52.0", "0.90", "0.93", "1.25", "61", "140", "0.978", "0.912",
+    assert lines[1].split() == ["10x", "server", "onnx-int8", "4680", "46.8", "52.0", "0.90", "0.93", "1.25", "61", "140",
+                                "0.978", "0.912",
                                 "0.985", "1200", "55.0"]
 
 

@@ -152,7 +152,8 @@ def measure(settings: Settings, corpus: Path, k: int) -> dict:
         bot.watcher.stop()
     return {
         "encoder": embedder.name, "files": len(report.files), "chunks": len(bot.pipeline.retriever.chunks),
-        "ingest_seconds": ingest_seconds, "ingest_cpu_seconds": ingest_cpu_seconds, "resync_seconds": resync_seconds, **golden_scores(bot.pipeline, k),
+        "ingest_seconds": ingest_seconds, "ingest_cpu_seconds": ingest_cpu_seconds, "resync_seconds": resync_seconds,
+        **golden_scores(bot.pipeline, k),
         "peak_rss_mb": peak_rss_mb(), "files_failed": report.count("failed"),
     }
 
@@ -262,7 +263,8 @@ def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float, enc
     return ScaleResult(
         scale=scale, mode=mode, encoder=raw["encoder"], files=raw["files"], chunks=raw["chunks"], ingest_seconds=raw["ingest_seconds"],
         ingest_chunks_per_second=ingest_rate, bare_encode_chunks_per_second=bare_rate,
-        ingest_vs_bare_encode=ingest_rate / bare_rate if bare_rate else 0.0, ingest_cpu_seconds=raw["ingest_cpu_seconds"],
+        ingest_vs_bare_encode=ingest_rate / bare_rate if bare_rate else 0.0,
+        ingest_cpu_seconds=raw["ingest_cpu_seconds"],
         bare_encode_cpu_seconds=encode_cpu_seconds,
         ingest_ceiling=ingest_ceiling(encode_seconds, raw["ingest_cpu_seconds"], os.cpu_count() or 1),
         resync_seconds=raw["resync_seconds"],
@@ -275,12 +277,12 @@ def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float, enc
 
 def scale_table(results: list[ScaleResult]) -> str:
     """The results as an aligned text table, one row per scale and mode."""
-    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "ceiling", "re-sync s", "p50 ms", "p95 ms", "own hit@k",
-              "own facts", "family hit@k", "peak MB", "disk MB")
+    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "ceiling", "re-sync s", "p50 ms", "p95 ms",
+              "own hit@k", "own facts", "family hit@k", "peak MB", "disk MB")
     rows = [header] + [(
         f"{r.scale}x", r.mode, r.encoder, str(r.chunks), f"{r.ingest_chunks_per_second:.1f}", f"{r.bare_encode_chunks_per_second:.1f}",
-        f"{r.ingest_vs_bare_encode:.2f}", f"{r.ingest_ceiling:.2f}", f"{r.resync_seconds:.2f}", f"{r.query_p50_ms:.0f}", f"{r.query_p95_ms:.0f}",
-        f"{r.own_hit_at_k:.3f}", f"{r.own_fact_recall:.3f}", f"{r.family_hit_at_k:.3f}", f"{r.peak_rss_mb:.0f}",
+        f"{r.ingest_vs_bare_encode:.2f}", f"{r.ingest_ceiling:.2f}", f"{r.resync_seconds:.2f}", f"{r.query_p50_ms:.0f}",
+        f"{r.query_p95_ms:.0f}", f"{r.own_hit_at_k:.3f}", f"{r.own_fact_recall:.3f}", f"{r.family_hit_at_k:.3f}", f"{r.peak_rss_mb:.0f}",
         f"{r.disk_bytes / 1e6:.1f}") for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows)
