@@ -213,7 +213,7 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
         math.log1p(len(sentence.split())),
         profile.wants_person and named,
         profile.wants_person and not named,
-        profile.wants_contact and has_contact,
+        has_contact,  # asked for, and there
         profile.wants_contact and not has_contact,
     ], dtype=np.float64)
 

@@ -48,7 +48,7 @@ from evals.metrics import fact_recall, hit_at_k, percentile
 from sendbot.bench.corpus import build_scaled_corpus, is_original, original_source
 from sendbot.core.config import Settings
 from sendbot.core.models import Filters
-from sendbot.bench.timing import cpu_seconds, peak_rss_mb, timed
+from sendbot.bench.timing import peak_rss_mb, timed, timed_work
 
 MODES = ("embedded", "server")
 CHROMA_START_SECONDS = 60
@@ -142,9 +142,7 @@ def measure(settings: Settings, corpus: Path, k: int) -> dict:
 
     embedder = embedder_for(settings)  # the settings' encoder (SENDBOT_ENCODER), loaded before any timing
     embedder.encode(["warm up"])
-    cpu_before = cpu_seconds()
-    ingest_seconds, report = timed(lambda: ingest([corpus], settings))
-    ingest_cpu_seconds = cpu_seconds() - cpu_before
+    ingest_seconds, ingest_cpu_seconds, report = timed_work(lambda: ingest([corpus], settings))
     resync_seconds, _ = timed(lambda: ingest([corpus], settings))
     use_serving_threads(settings)
     bot = SendBot(settings)
@@ -169,9 +167,8 @@ def bare_encode_seconds(settings: Settings) -> tuple[float, float]:
     embedder = embedder_for(settings)
     embedder.encode(["warm up"])
     texts = texts_embedded(open_store(settings).load_chunks()[0])
-    cpu_before = cpu_seconds()
-    seconds = timed(lambda: embedder.encode(texts, batch_size=EMBED_BATCH))[0]
-    return seconds, cpu_seconds() - cpu_before
+    seconds, cpu_seconds, _ = timed_work(lambda: embedder.encode(texts, batch_size=EMBED_BATCH))
+    return seconds, cpu_seconds
 
 
 def use_serving_threads(settings: Settings) -> None:

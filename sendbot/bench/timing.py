@@ -17,6 +17,13 @@ def timed(action: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - started, result
 
 
+def timed_work(action: Callable[[], T]) -> tuple[float, float, T]:
+    """Run `action` once: the seconds it took, the processor seconds it used (`cpu_seconds`), and what it returned."""
+    before = cpu_seconds()
+    seconds, result = timed(action)
+    return seconds, cpu_seconds() - before, result
+
+
 def cpu_seconds() -> float:
     """Processor seconds (user and system) used so far by this process and by the children it has waited for, such
     as ingest's read-ahead workers once ingest ends: the work done, however it was spread over the cores."""
