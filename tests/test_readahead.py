@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.embedder import get_embedder
 from index.store import Store
 from ingest import pipeline
 from ingest.readahead import ReadAhead
@@ -70,3 +71,36 @@ def test_a_script_without_a_main_guard_reads_ahead_in_a_thread_and_its_ingest_su
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("added 2") == 1, done.stdout  # the top level ran once: no worker re-ran it
+
+
+class FailingEmbedder:
+    """The bundled embedder, but a call holding `poisoned` text raises MemoryError, as a machine short of memory
+    would."""
+
+    def __init__(self, poisoned: str) -> None:
+        self.real = get_embedder()
+        self.poisoned = poisoned
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        if any(self.poisoned in text for text in texts):
+            raise MemoryError("cannot allocate the batch")
+        return self.real.encode(texts, batch_size, progress)
+
+
+def test_a_group_whose_embedding_fails_is_reported_and_nothing_of_it_is_written(settings, docs_dir, monkeypatch):
+    """Files are embedded in groups: a failed embedding fails the files of its group (with the reason), the other
+    files go in, and the failed files leave no chunk behind."""
+    for name in ("local-offer-news-updates.txt", "wpcf-2024-roundup.txt", "wcf-agm-2024-09-24-parent-carer-questions.txt"):
+        shutil.copy(CORPUS / name, docs_dir / name)
+    monkeypatch.setattr(pipeline, "embedder_for", lambda _settings: FailingEmbedder("WPCF"))  # in the roundup only
+    report = pipeline.ingest([docs_dir], settings)
+    by_source = {f.source: f for f in report.files}
+    assert by_source["wpcf-2024-roundup.txt"].status == "failed"
+    assert "could not be indexed (MemoryError: cannot allocate the batch)" in by_source["wpcf-2024-roundup.txt"].reason
+    added = {f.source for f in report.files if f.status == "added"}
+    failed = {f.source for f in report.files if f.status == "failed"}
+    assert added and added | failed == set(by_source)  # a group-mate of the roundup may fail with it, no more
+    assert all("MemoryError" in by_source[s].reason for s in failed)
+    store = Store(settings.data_dir)
+    assert set(store.files) == added
+    assert {c.source for c in store.load_chunks()[0]} == added
