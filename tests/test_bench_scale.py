@@ -1,9 +1,10 @@
-"""`sendbot bench --scale`: the scaled corpora it builds, and its command line (the run itself is measured, not
-tested: it ingests the corpus many times over)."""
+"""`sendbot bench`: the scaled corpora `--scale` builds, and the command line (the runs are measured, not timed
+here: only the short plain bench on two small files runs whole, to see it report)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -116,3 +117,20 @@ def test_processor_seconds_count_the_work_of_the_children_waited_for():
     before = cpu_seconds()
     in_fresh_process(_busy, 0.5)  # as ingest's read-ahead workers, a process this one started and waited for
     assert cpu_seconds() - before >= 0.5
+
+
+def test_the_plain_bench_reports_every_number_beside_its_baseline(tmp_path, monkeypatch):
+    """`sendbot bench --json` on a small corpus, in process: it ingests, encodes the same texts bare (in a process of
+    its own), re-ingests and asks every golden question, and every ratio is of the numbers it reports."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("wpcf-2024-roundup.txt", "local-offer-news-updates.txt"):
+        shutil.copy(CORPUS / name, corpus / name)
+    monkeypatch.setenv("SENDBOT_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(main, ["bench", "--corpus", str(corpus), "--json"])
+    assert result.exit_code == 0, result.output
+    numbers = json.loads(result.output.splitlines()[-1])
+    assert numbers["chunks"] > 0 and numbers["files_failed"] == 0 and numbers["questions"] > 100
+    assert numbers["ingest_vs_bare_encode"] == numbers["ingest_chunks_per_second"] / numbers["bare_encode_chunks_per_second"]
+    assert numbers["reingest_vs_first_ingest"] == numbers["reingest_unchanged_seconds"] / numbers["ingest_seconds"]
+    assert numbers["query_p50_ms"] <= numbers["query_p95_ms"] and numbers["peak_rss_mb"] > 0

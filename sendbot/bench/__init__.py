@@ -39,7 +39,7 @@ def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[st
         ingest_seconds, report = timed(lambda: ingest([corpus], bench_settings))
         register_seconds, register = timed(lambda: update_register(bench_settings, force=True))
         chunks, _ = open_store(bench_settings).load_chunks()
-        encode_seconds = in_fresh_process(bare_encode_seconds, bench_settings)  # the ratio is ingest's overhead
+        encode_seconds, _ = in_fresh_process(bare_encode_seconds, bench_settings)  # the ratio is ingest's overhead
         files, _ = discover([corpus])
         parse_seconds, _ = timed(lambda: [load_document(found.path) for found in files])
         reingest_seconds, _ = timed(lambda: ingest([corpus], bench_settings))
