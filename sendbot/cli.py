@@ -520,18 +520,20 @@ def _scales(ctx: click.Context, param: click.Parameter, value: str | None) -> li
     return scales
 
 
-def _bench_scales(settings, corpus: Path, scales: list[int], modes: tuple[str, ...], as_json: bool) -> None:
+def _bench_scales(settings, corpus: Path, scales: list[int], modes: tuple[str, ...], rounds: int, as_json: bool) -> None:
     """`sendbot bench --scale`: every scale in every mode, as a table (or JSON)."""
     from sendbot.bench.scale import MODES, as_json as results_json, run_scales, scale_table
 
-    results = run_scales(settings, corpus, scales, modes or MODES, settings.top_k, progress=_say)
+    results = run_scales(settings, corpus, scales, modes or MODES, settings.top_k, progress=_say, rounds=rounds)
     if as_json:
         click.echo(json.dumps(results_json(results)))
         return
     click.echo(scale_table(results))
     click.echo("bare/s: the encoder alone on the texts ingest embeds (the chunks and their quotable units), measured "
                "once per scale (in a process of its own) and shown beside each mode, in chunks/s; ratio = ingest/s "
-               "over bare/s; ceiling = the best ratio ingest's processor seconds (its workers' included, a Chroma "
+               "over bare/s; rounds: with --rounds N, each mode's corpus was ingested N times into fresh indexes, each "
+               "beside a bare encode of its own, and the row shows the median round (ratio range after the count); "
+               "ceiling = the best ratio ingest's processor seconds (its workers' included, a Chroma "
                "server's not) allow on this machine's cores: a ratio below it is time spent waiting, a ceiling below 1 "
                "is work beside encoding. Each mode ran in a fresh process; peak MB is that process's (ingest, re-sync, "
                "questions).")
@@ -561,16 +563,20 @@ def _bench_encoders(settings, corpus: Path, as_json: bool) -> None:
               "each on the same chunks, and hit@k and fact recall on the golden set, side by side).")
 @click.option("--mode", "modes", type=click.Choice(["embedded", "server"]), multiple=True,
               help="With --scale: Chroma embedded, or a `chroma run` server started for the run (default both).")
+@click.option("--rounds", type=click.IntRange(1, 9), default=1, show_default=True,
+              help="With --scale: ingest each corpus this many times per mode (fresh indexes), each beside a bare "
+                   "encode of its own, and report the median ratio and its range (one run's ratio moves by several "
+                   "hundredths with the machine's other work).")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 @click.pass_context
 def bench(ctx: click.Context, corpus: Path | None, repeats: int, scales: list[int] | None, encoders: bool,
-          modes: tuple[str, ...], as_json: bool) -> None:
+          modes: tuple[str, ...], rounds: int, as_json: bool) -> None:
     """Measure ingest and query speed, each against a baseline from the same run (uses a throwaway index)."""
     from sendbot.bench import run_benchmark
 
     settings = _settings(ctx)
     if scales:
-        _bench_scales(settings, corpus or settings.corpus_dir, scales, modes, as_json)
+        _bench_scales(settings, corpus or settings.corpus_dir, scales, modes, rounds, as_json)
         return
     if encoders:
         _bench_encoders(settings, corpus or settings.corpus_dir, as_json)

@@ -4,10 +4,13 @@ here: only the short plain bench on two small files runs whole, to see it report
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from index.embedder import count_tokens
@@ -15,7 +18,7 @@ from ingest.chunking import chunk_document
 from ingest.loaders import load_document
 from ingest.pipeline import discover
 from sendbot.bench.corpus import build_scaled_corpus, is_original, made_up_name, original_source, vary_text
-from sendbot.bench.scale import ScaleResult, in_fresh_process, ingest_ceiling, scale_table
+from sendbot.bench.scale import ScaleResult, _result, in_fresh_process, ingest_ceiling, scale_table
 from sendbot.bench.timing import cpu_seconds, peak_rss_mb
 from sendbot.cli import main
 
@@ -65,15 +68,33 @@ def test_the_scale_table_has_a_row_per_scale_and_mode():
                       query_p50_ms=61.0, query_p95_ms=140.0, questions=335, hit_at_k=0.778, k=5, peak_rss_mb=1200.0,
                       disk_bytes=55_000_000, files_failed=0, own_hit_at_k=0.978, own_fact_recall=0.912,
                       family_hit_at_k=0.985, ingest_ceiling=0.93)
-    lines = scale_table([row]).splitlines()
-    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "ceiling", "re-sync",
-                                "s",
+    lines = scale_table([row, replace(row, scale=1, rounds=3, ratio_low=0.84, ratio_high=0.91)]).splitlines()
+    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "rounds", "ceiling",
+                                "re-sync", "s",
                                 "p50", "ms",
                                 "p95", "ms", "own", "hit@k", "own", "facts",
                                 "family", "hit@k", "peak", "MB", "disk", "MB"]
-    assert lines[1].split() == ["10x", "server", "onnx-int8", "4680", "46.8", "52.0", "0.90", "0.93", "1.25", "61", "140",
-                                "0.978", "0.912",
+    assert lines[1].split() == ["10x", "server", "onnx-int8", "4680", "46.8", "52.0", "0.90", "1", "0.93", "1.25", "61",
+                                "140", "0.978", "0.912",
                                 "0.985", "1200", "55.0"]
+    assert lines[2].split()[6:9] == ["0.90", "3:", "0.84-0.91"]
+
+
+def test_the_row_shows_the_median_round_of_the_ratio_with_the_lowest_and_highest():
+    raw = {"encoder": "torch", "files": 5, "chunks": 468, "resync_seconds": 0.2, "query_p50_ms": 25.0,
+           "query_p95_ms": 75.0, "questions": 335, "hit_at_k": 0.98, "peak_rss_mb": 900.0, "disk_bytes": 1,
+           "files_failed": 0, "own_hit_at_k": 0.98, "own_fact_recall": 0.6, "family_hit_at_k": 0.98}
+    rounds = [(20.0, 40.0, 16.0, 32.0), (18.0, 37.0, 17.1, 34.0), (19.0, 38.0, 17.1, 34.0)]  # ratios 0.80, 0.95, 0.90
+    row = _result(1, "embedded", 5, raw, rounds)
+    assert row.rounds == 3
+    assert (row.ingest_vs_bare_encode, row.ratio_low, row.ratio_high) == pytest.approx((0.9, 0.8, 0.95))
+    assert (row.ingest_seconds, row.ingest_cpu_seconds, row.bare_encode_cpu_seconds) == (19.0, 38.0, 34.0)
+    assert row.ingest_ceiling == ingest_ceiling(17.1, 38.0, os.cpu_count() or 1)
+
+
+def test_the_rounds_option_wants_one_to_nine():
+    result = CliRunner().invoke(main, ["bench", "--scale", "1", "--rounds", "0"])
+    assert result.exit_code == 2 and "--rounds" in result.output, result.output
 
 
 def test_a_copy_belongs_to_the_family_of_the_document_it_varies_and_only_copy_zero_is_the_original(tmp_path):

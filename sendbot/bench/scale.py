@@ -10,7 +10,9 @@ ingest embeds (chunks and their quotable units; measured once per scale, in a pr
 mode's run, and shown beside both modes) and the ceiling on that ratio which ingest's processor seconds allow on
 this machine's cores (`ingest_ceiling`), re-sync of the unchanged corpus, warm query p50/p95 over the golden
 questions, peak RSS (of the process that ingested and answered), bytes on disk, and answer quality on the golden
-questions.
+questions. With more than one round, each mode's corpus is ingested again into a fresh index (a fresh server too),
+each round beside a bare encode of its own, and the ratio reported is the median round's, with the lowest and
+highest: on a small corpus one run's ratio moves by several hundredths with whatever else the machine does.
 
 Quality is measured two ways, because the copies are other (made-up) councils' versions of the same documents: to a
 question that names no council, another council's version of the expected paper is as relevant as the original.
@@ -47,7 +49,7 @@ from evals.golden import load_golden
 from evals.metrics import fact_recall, hit_at_k, percentile
 from sendbot.bench.corpus import build_scaled_corpus, is_original, original_source
 from sendbot.core.config import Settings
-from sendbot.core.models import Filters
+from sendbot.core.models import Filters, IngestReport
 from sendbot.bench.timing import peak_rss_mb, timed, timed_work
 
 MODES = ("embedded", "server")
@@ -82,6 +84,9 @@ class ScaleResult:
     ingest_cpu_seconds: float = 0.0  # processor seconds of ingest and its read-ahead workers (not a Chroma server's)
     bare_encode_cpu_seconds: float = 0.0
     ingest_ceiling: float = 0.0  # the best ratio ingest's processor work allows on this machine (`ingest_ceiling`)
+    rounds: int = 1  # ingests measured against a bare encode; the ratio fields are the median round's
+    ratio_low: float = 0.0  # the lowest and highest ratio of the rounds
+    ratio_high: float = 0.0
 
 
 def free_port() -> int:
@@ -134,23 +139,37 @@ def disk_bytes(*folders: Path) -> int:
     return sum(p.stat().st_size for folder in folders if folder.exists() for p in folder.rglob("*") if p.is_file())
 
 
+def timed_ingest(settings: Settings, corpus: Path) -> tuple[float, float, IngestReport]:
+    """Ingest `corpus` into the index `settings` name: seconds, processor seconds and the report. The encoder and
+    Chroma's library are loaded first: the bare encode it is compared with pays neither."""
+    from index.embedder import embedder_for
+    from ingest.pipeline import ingest
+
+    embedder_for(settings).encode(["warm up"])  # the settings' encoder (SENDBOT_ENCODER)
+    import chromadb  # noqa: F401
+    return timed_work(lambda: ingest([corpus], settings))
+
+
+def ingest_round(settings: Settings, corpus: Path) -> tuple[float, float]:
+    """A further round of the ratio: `timed_ingest`'s seconds and processor seconds (in a process of its own)."""
+    seconds, cpu_seconds, _ = timed_ingest(settings, corpus)
+    return seconds, cpu_seconds
+
+
 def measure(settings: Settings, corpus: Path, k: int) -> dict:
     """Ingest `corpus`, re-sync it, then ask every golden question; runs in its own process (see `run_scales`)."""
     from index.embedder import embedder_for
     from ingest.pipeline import ingest
     from sendbot.bot import SendBot
 
-    embedder = embedder_for(settings)  # the settings' encoder (SENDBOT_ENCODER), loaded before any timing
-    embedder.encode(["warm up"])
-    import chromadb  # noqa: F401 - the store's library is loaded before timing too: the bare encode pays no imports
-    ingest_seconds, ingest_cpu_seconds, report = timed_work(lambda: ingest([corpus], settings))
+    ingest_seconds, ingest_cpu_seconds, report = timed_ingest(settings, corpus)
     resync_seconds, _ = timed(lambda: ingest([corpus], settings))
     use_serving_threads(settings)
     bot = SendBot(settings)
     if bot.watcher:
         bot.watcher.stop()
     return {
-        "encoder": embedder.name, "files": len(report.files), "chunks": len(bot.pipeline.retriever.chunks),
+        "encoder": embedder_for(settings).name, "files": len(report.files), "chunks": len(bot.pipeline.retriever.chunks),
         "ingest_seconds": ingest_seconds, "ingest_cpu_seconds": ingest_cpu_seconds, "resync_seconds": resync_seconds,
         **golden_scores(bot.pipeline, k),
         "peak_rss_mb": peak_rss_mb(), "files_failed": report.count("failed"),
@@ -217,8 +236,9 @@ def in_fresh_process(function: Callable, *args):
 
 
 def run_scales(settings: Settings, corpus: Path, scales: list[int], modes: tuple[str, ...] = MODES, k: int = 5,
-               progress: Callable[[str], None] = lambda line: None) -> list[ScaleResult]:
-    """Measure every scale in every mode; each mode's data lives in a throwaway folder removed afterwards."""
+               progress: Callable[[str], None] = lambda line: None, rounds: int = 1) -> list[ScaleResult]:
+    """Measure every scale in every mode (the ingest ratio over `rounds` fresh ingests); each mode's data lives in a
+    throwaway folder removed afterwards."""
     results: list[ScaleResult] = []
     workdir = Path(tempfile.mkdtemp(prefix="sendbot-scale-"))
     try:
@@ -230,7 +250,11 @@ def run_scales(settings: Settings, corpus: Path, scales: list[int], modes: tuple
                 progress(f"scale {scale}x, {mode}: ingest, re-sync, golden questions (a fresh process)...")
                 raw = _run_mode(settings, scaled, workdir / f"{mode}-{scale}", mode, k, bare_encode=encode is None)
                 encode = encode or raw["encode"]
-                results.append(_result(scale, mode, k, raw, *encode))
+                pairs = [(raw["ingest_seconds"], raw["ingest_cpu_seconds"], *encode)]
+                for round_ in range(1, rounds):
+                    progress(f"scale {scale}x, {mode}: ingest round {round_ + 1} of {rounds}, beside a bare encode...")
+                    pairs.append(_ratio_round(settings, scaled, workdir / f"{mode}-{scale}-round-{round_ + 1}", mode))
+                results.append(_result(scale, mode, k, raw, pairs))
                 progress(f"scale {scale}x, {mode}: {asdict(results[-1])}")  # every number, should a later run fail
             shutil.rmtree(scaled, ignore_errors=True)
     finally:
@@ -247,6 +271,18 @@ def _run_mode(settings: Settings, corpus: Path, folder: Path, mode: str, k: int,
     return {**raw, "encode": encode, "disk_bytes": disk_bytes(data_dir, server_dir)}
 
 
+def _ratio_round(settings: Settings, corpus: Path, folder: Path, mode: str) -> tuple[float, float, float, float]:
+    """One more ingest into a fresh index (and server) beside a bare encode of its texts: seconds and processor
+    seconds of each. The folder is removed afterwards."""
+    try:
+        with chroma_server(folder / "chroma-server", folder / "chroma.log") if mode == "server" else nullcontext("") as url:
+            round_settings = replace(settings, data_dir=folder / "data", chroma_url=url)
+            return (*in_fresh_process(ingest_round, round_settings, corpus),
+                    *in_fresh_process(bare_encode_seconds, round_settings))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def ingest_ceiling(encode_seconds: float, ingest_cpu_seconds: float, cores: int) -> float:
     """The best ingest/bare-encode ratio that ingest's processor work allows: it cannot end sooner than the bare
     encode, nor sooner than all its processor seconds spread evenly over the machine's cores. A ratio below this is
@@ -255,16 +291,21 @@ def ingest_ceiling(encode_seconds: float, ingest_cpu_seconds: float, cores: int)
     return encode_seconds / max(encode_seconds, ingest_cpu_seconds / cores) if encode_seconds else 0.0
 
 
-def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float, encode_cpu_seconds: float) -> ScaleResult:
-    ingest_rate = raw["chunks"] / raw["ingest_seconds"]
+def _result(scale: int, mode: str, k: int, raw: dict, pairs: list[tuple[float, float, float, float]]) -> ScaleResult:
+    """The row of one scale and mode; `pairs` are the rounds' (ingest seconds, its processor seconds, bare encode
+    seconds, its processor seconds), and the ingest and bare figures shown are the median round's."""
+    ratios = sorted((bare / ingest if ingest else 0.0, n) for n, (ingest, _, bare, _) in enumerate(pairs))
+    ingest_seconds, ingest_cpu_seconds, encode_seconds, encode_cpu_seconds = pairs[ratios[(len(ratios) - 1) // 2][1]]
+    ingest_rate = raw["chunks"] / ingest_seconds
     bare_rate = raw["chunks"] / encode_seconds if encode_seconds else 0.0
     return ScaleResult(
-        scale=scale, mode=mode, encoder=raw["encoder"], files=raw["files"], chunks=raw["chunks"], ingest_seconds=raw["ingest_seconds"],
+        scale=scale, mode=mode, encoder=raw["encoder"], files=raw["files"], chunks=raw["chunks"], ingest_seconds=ingest_seconds,
         ingest_chunks_per_second=ingest_rate, bare_encode_chunks_per_second=bare_rate,
         ingest_vs_bare_encode=ingest_rate / bare_rate if bare_rate else 0.0,
-        ingest_cpu_seconds=raw["ingest_cpu_seconds"],
+        ingest_cpu_seconds=ingest_cpu_seconds,
         bare_encode_cpu_seconds=encode_cpu_seconds,
-        ingest_ceiling=ingest_ceiling(encode_seconds, raw["ingest_cpu_seconds"], os.cpu_count() or 1),
+        ingest_ceiling=ingest_ceiling(encode_seconds, ingest_cpu_seconds, os.cpu_count() or 1),
+        rounds=len(pairs), ratio_low=ratios[0][0], ratio_high=ratios[-1][0],
         resync_seconds=raw["resync_seconds"],
         query_p50_ms=raw["query_p50_ms"], query_p95_ms=raw["query_p95_ms"], questions=raw["questions"],
         hit_at_k=raw["hit_at_k"], k=k, peak_rss_mb=raw["peak_rss_mb"], disk_bytes=raw["disk_bytes"],
@@ -275,15 +316,22 @@ def _result(scale: int, mode: str, k: int, raw: dict, encode_seconds: float, enc
 
 def scale_table(results: list[ScaleResult]) -> str:
     """The results as an aligned text table, one row per scale and mode."""
-    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "ceiling", "re-sync s", "p50 ms", "p95 ms",
-              "own hit@k", "own facts", "family hit@k", "peak MB", "disk MB")
+    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "rounds", "ceiling", "re-sync s", "p50 ms",
+              "p95 ms", "own hit@k", "own facts", "family hit@k", "peak MB", "disk MB")
     rows = [header] + [(
         f"{r.scale}x", r.mode, r.encoder, str(r.chunks), f"{r.ingest_chunks_per_second:.1f}", f"{r.bare_encode_chunks_per_second:.1f}",
-        f"{r.ingest_vs_bare_encode:.2f}", f"{r.ingest_ceiling:.2f}", f"{r.resync_seconds:.2f}", f"{r.query_p50_ms:.0f}",
+        f"{r.ingest_vs_bare_encode:.2f}", _rounds(r), f"{r.ingest_ceiling:.2f}", f"{r.resync_seconds:.2f}", f"{r.query_p50_ms:.0f}",
         f"{r.query_p95_ms:.0f}", f"{r.own_hit_at_k:.3f}", f"{r.own_fact_recall:.3f}", f"{r.family_hit_at_k:.3f}", f"{r.peak_rss_mb:.0f}",
         f"{r.disk_bytes / 1e6:.1f}") for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows)
+
+
+def _rounds(result: ScaleResult) -> str:
+    """"1", or how many rounds the median ratio is of, with the lowest and highest ("3: 0.82-0.90")."""
+    if result.rounds == 1:
+        return "1"
+    return f"{result.rounds}: {result.ratio_low:.2f}-{result.ratio_high:.2f}"
 
 
 def as_json(results: list[ScaleResult]) -> list[dict]:
