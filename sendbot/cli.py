@@ -520,7 +520,8 @@ def _scales(ctx: click.Context, param: click.Parameter, value: str | None) -> li
     return scales
 
 
-def _bench_scales(settings, corpus: Path, scales: list[int], modes: tuple[str, ...], rounds: int, as_json: bool) -> None:
+def _bench_scales(settings, corpus: Path, scales: list[int], modes: tuple[str, ...], rounds: int,
+                  as_json: bool) -> None:
     """`sendbot bench --scale`: every scale in every mode, as a table (or JSON)."""
     from sendbot.bench.scale import MODES, as_json as results_json, run_scales, scale_table
 

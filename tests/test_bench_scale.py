@@ -18,7 +18,7 @@ from ingest.chunking import chunk_document
 from ingest.loaders import load_document
 from ingest.pipeline import discover
 from sendbot.bench.corpus import build_scaled_corpus, is_original, made_up_name, original_source, vary_text
-from sendbot.bench.scale import ScaleResult, _result, in_fresh_process, ingest_ceiling, scale_table
+from sendbot.bench.scale import ScaleResult, in_fresh_process, ingest_ceiling, scale_result, scale_table
 from sendbot.bench.timing import cpu_seconds, peak_rss_mb
 from sendbot.cli import main
 
@@ -68,9 +68,9 @@ def test_the_scale_table_has_a_row_per_scale_and_mode():
                       query_p50_ms=61.0, query_p95_ms=140.0, questions=335, hit_at_k=0.778, k=5, peak_rss_mb=1200.0,
                       disk_bytes=55_000_000, files_failed=0, own_hit_at_k=0.978, own_fact_recall=0.912,
                       family_hit_at_k=0.985, ingest_ceiling=0.93)
-    lines = scale_table([row, replace(row, scale=1, rounds=3, ratio_low=0.84, ratio_high=0.91)]).splitlines()
-    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "rounds", "ceiling",
-                                "re-sync", "s",
+    lines = scale_table([row, replace(row, scale=1, round_ratios=(0.84, 0.91, 0.9))]).splitlines()
+    assert lines[0].split() == ["scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "rounds",
+                                "ceiling", "re-sync", "s",
                                 "p50", "ms",
                                 "p95", "ms", "own", "hit@k", "own", "facts",
                                 "family", "hit@k", "peak", "MB", "disk", "MB"]
@@ -85,9 +85,9 @@ def test_the_row_shows_the_median_round_of_the_ratio_with_the_lowest_and_highest
            "query_p95_ms": 75.0, "questions": 335, "hit_at_k": 0.98, "peak_rss_mb": 900.0, "disk_bytes": 1,
            "files_failed": 0, "own_hit_at_k": 0.98, "own_fact_recall": 0.6, "family_hit_at_k": 0.98}
     rounds = [(20.0, 40.0, 16.0, 32.0), (18.0, 37.0, 17.1, 34.0), (19.0, 38.0, 17.1, 34.0)]  # ratios 0.80, 0.95, 0.90
-    row = _result(1, "embedded", 5, raw, rounds)
-    assert row.rounds == 3
-    assert (row.ingest_vs_bare_encode, row.ratio_low, row.ratio_high) == pytest.approx((0.9, 0.8, 0.95))
+    row = scale_result(1, "embedded", 5, raw, rounds)
+    assert row.round_ratios == pytest.approx((0.8, 0.95, 0.9))
+    assert row.ingest_vs_bare_encode == pytest.approx(0.9)
     assert (row.ingest_seconds, row.ingest_cpu_seconds, row.bare_encode_cpu_seconds) == (19.0, 38.0, 34.0)
     assert row.ingest_ceiling == ingest_ceiling(17.1, 38.0, os.cpu_count() or 1)
 

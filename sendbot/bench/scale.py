@@ -84,9 +84,8 @@ class ScaleResult:
     ingest_cpu_seconds: float = 0.0  # processor seconds of ingest and its read-ahead workers (not a Chroma server's)
     bare_encode_cpu_seconds: float = 0.0
     ingest_ceiling: float = 0.0  # the best ratio ingest's processor work allows on this machine (`ingest_ceiling`)
-    rounds: int = 1  # ingests measured against a bare encode; the ratio fields are the median round's
-    ratio_low: float = 0.0  # the lowest and highest ratio of the rounds
-    ratio_high: float = 0.0
+    round_ratios: tuple[float, ...] = ()  # each round's ingest/bare ratio, in the order run; the fields above are the
+    # median round's
 
 
 def free_port() -> int:
@@ -169,7 +168,8 @@ def measure(settings: Settings, corpus: Path, k: int) -> dict:
     if bot.watcher:
         bot.watcher.stop()
     return {
-        "encoder": embedder_for(settings).name, "files": len(report.files), "chunks": len(bot.pipeline.retriever.chunks),
+        "encoder": embedder_for(settings).name, "files": len(report.files),
+        "chunks": len(bot.pipeline.retriever.chunks),
         "ingest_seconds": ingest_seconds, "ingest_cpu_seconds": ingest_cpu_seconds, "resync_seconds": resync_seconds,
         **golden_scores(bot.pipeline, k),
         "peak_rss_mb": peak_rss_mb(), "files_failed": report.count("failed"),
@@ -254,7 +254,7 @@ def run_scales(settings: Settings, corpus: Path, scales: list[int], modes: tuple
                 for round_ in range(1, rounds):
                     progress(f"scale {scale}x, {mode}: ingest round {round_ + 1} of {rounds}, beside a bare encode...")
                     pairs.append(_ratio_round(settings, scaled, workdir / f"{mode}-{scale}-round-{round_ + 1}", mode))
-                results.append(_result(scale, mode, k, raw, pairs))
+                results.append(scale_result(scale, mode, k, raw, pairs))
                 progress(f"scale {scale}x, {mode}: {asdict(results[-1])}")  # every number, should a later run fail
             shutil.rmtree(scaled, ignore_errors=True)
     finally:
@@ -275,7 +275,8 @@ def _ratio_round(settings: Settings, corpus: Path, folder: Path, mode: str) -> t
     """One more ingest into a fresh index (and server) beside a bare encode of its texts: seconds and processor
     seconds of each. The folder is removed afterwards."""
     try:
-        with chroma_server(folder / "chroma-server", folder / "chroma.log") if mode == "server" else nullcontext("") as url:
+        server = chroma_server(folder / "chroma-server", folder / "chroma.log") if mode == "server" else nullcontext("")
+        with server as url:
             round_settings = replace(settings, data_dir=folder / "data", chroma_url=url)
             return (*in_fresh_process(ingest_round, round_settings, corpus),
                     *in_fresh_process(bare_encode_seconds, round_settings))
@@ -291,7 +292,8 @@ def ingest_ceiling(encode_seconds: float, ingest_cpu_seconds: float, cores: int)
     return encode_seconds / max(encode_seconds, ingest_cpu_seconds / cores) if encode_seconds else 0.0
 
 
-def _result(scale: int, mode: str, k: int, raw: dict, pairs: list[tuple[float, float, float, float]]) -> ScaleResult:
+def scale_result(scale: int, mode: str, k: int, raw: dict,
+                 pairs: list[tuple[float, float, float, float]]) -> ScaleResult:
     """The row of one scale and mode; `pairs` are the rounds' (ingest seconds, its processor seconds, bare encode
     seconds, its processor seconds), and the ingest and bare figures shown are the median round's."""
     ratios = sorted((bare / ingest if ingest else 0.0, n) for n, (ingest, _, bare, _) in enumerate(pairs))
@@ -299,13 +301,14 @@ def _result(scale: int, mode: str, k: int, raw: dict, pairs: list[tuple[float, f
     ingest_rate = raw["chunks"] / ingest_seconds
     bare_rate = raw["chunks"] / encode_seconds if encode_seconds else 0.0
     return ScaleResult(
-        scale=scale, mode=mode, encoder=raw["encoder"], files=raw["files"], chunks=raw["chunks"], ingest_seconds=ingest_seconds,
+        scale=scale, mode=mode, encoder=raw["encoder"], files=raw["files"], chunks=raw["chunks"],
+        ingest_seconds=ingest_seconds,
         ingest_chunks_per_second=ingest_rate, bare_encode_chunks_per_second=bare_rate,
         ingest_vs_bare_encode=ingest_rate / bare_rate if bare_rate else 0.0,
         ingest_cpu_seconds=ingest_cpu_seconds,
         bare_encode_cpu_seconds=encode_cpu_seconds,
         ingest_ceiling=ingest_ceiling(encode_seconds, ingest_cpu_seconds, os.cpu_count() or 1),
-        rounds=len(pairs), ratio_low=ratios[0][0], ratio_high=ratios[-1][0],
+        round_ratios=tuple(bare / ingest if ingest else 0.0 for ingest, _, bare, _ in pairs),
         resync_seconds=raw["resync_seconds"],
         query_p50_ms=raw["query_p50_ms"], query_p95_ms=raw["query_p95_ms"], questions=raw["questions"],
         hit_at_k=raw["hit_at_k"], k=k, peak_rss_mb=raw["peak_rss_mb"], disk_bytes=raw["disk_bytes"],
@@ -316,11 +319,12 @@ def _result(scale: int, mode: str, k: int, raw: dict, pairs: list[tuple[float, f
 
 def scale_table(results: list[ScaleResult]) -> str:
     """The results as an aligned text table, one row per scale and mode."""
-    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "rounds", "ceiling", "re-sync s", "p50 ms",
-              "p95 ms", "own hit@k", "own facts", "family hit@k", "peak MB", "disk MB")
+    header = ("scale", "mode", "encoder", "chunks", "ingest/s", "bare/s", "ratio", "rounds", "ceiling", "re-sync s",
+              "p50 ms", "p95 ms", "own hit@k", "own facts", "family hit@k", "peak MB", "disk MB")
     rows = [header] + [(
         f"{r.scale}x", r.mode, r.encoder, str(r.chunks), f"{r.ingest_chunks_per_second:.1f}", f"{r.bare_encode_chunks_per_second:.1f}",
-        f"{r.ingest_vs_bare_encode:.2f}", _rounds(r), f"{r.ingest_ceiling:.2f}", f"{r.resync_seconds:.2f}", f"{r.query_p50_ms:.0f}",
+        f"{r.ingest_vs_bare_encode:.2f}", _rounds(r), f"{r.ingest_ceiling:.2f}", f"{r.resync_seconds:.2f}",
+        f"{r.query_p50_ms:.0f}",
         f"{r.query_p95_ms:.0f}", f"{r.own_hit_at_k:.3f}", f"{r.own_fact_recall:.3f}", f"{r.family_hit_at_k:.3f}", f"{r.peak_rss_mb:.0f}",
         f"{r.disk_bytes / 1e6:.1f}") for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -328,10 +332,11 @@ def scale_table(results: list[ScaleResult]) -> str:
 
 
 def _rounds(result: ScaleResult) -> str:
-    """"1", or how many rounds the median ratio is of, with the lowest and highest ("3: 0.82-0.90")."""
-    if result.rounds == 1:
+    """How many rounds the ratio is the median of, with the lowest and highest when more than one ("3: 0.82-0.90")."""
+    ratios = result.round_ratios
+    if len(ratios) <= 1:
         return "1"
-    return f"{result.rounds}: {result.ratio_low:.2f}-{result.ratio_high:.2f}"
+    return f"{len(ratios)}: {min(ratios):.2f}-{max(ratios):.2f}"
 
 
 def as_json(results: list[ScaleResult]) -> list[dict]:
