@@ -25,18 +25,17 @@ from ingest.loaders import load_document
 from ingest.pipeline import discover, ingest
 from sendbot.bot import SendBot
 from sendbot.core.config import Settings
-from sendbot.bench.scale import bare_encode_seconds, in_fresh_process
+from sendbot.bench.scale import bare_encode_seconds, in_fresh_process, timed_ingest
 from sendbot.bench.timing import peak_rss_mb, timed
 
 
 def run_benchmark(settings: Settings, corpus: Path, repeats: int = 1) -> dict[str, float]:
     """Measure ingest, re-ingest and query speed on `corpus` in a throwaway data directory."""
-    embedder = embedder_for(settings)  # loaded before timing: both sides of each comparison run warm
-    embedder.encode(["warm up"])
     workdir = Path(tempfile.mkdtemp(prefix="sendbot-bench-"))
     try:
         bench_settings = replace(settings, data_dir=workdir / "data")
-        ingest_seconds, report = timed(lambda: ingest([corpus], bench_settings))
+        ingest_seconds, _, report = timed_ingest(bench_settings, corpus)  # both sides of each comparison run warm
+        embedder = embedder_for(bench_settings)
         register_seconds, register = timed(lambda: update_register(bench_settings, force=True))
         chunks, _ = open_store(bench_settings).load_chunks()
         encode_seconds, _ = in_fresh_process(bare_encode_seconds, bench_settings)  # the ratio is ingest's overhead
