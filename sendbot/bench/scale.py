@@ -149,12 +149,6 @@ def timed_ingest(settings: Settings, corpus: Path) -> tuple[float, float, Ingest
     return timed_work(lambda: ingest([corpus], settings))
 
 
-def ingest_round(settings: Settings, corpus: Path) -> tuple[float, float]:
-    """A further round of the ratio: `timed_ingest`'s seconds and processor seconds (in a process of its own)."""
-    seconds, cpu_seconds, _ = timed_ingest(settings, corpus)
-    return seconds, cpu_seconds
-
-
 def measure(settings: Settings, corpus: Path, k: int) -> dict:
     """Ingest `corpus`, re-sync it, then ask every golden question; runs in its own process (see `run_scales`)."""
     from index.embedder import embedder_for
@@ -264,7 +258,7 @@ def run_scales(settings: Settings, corpus: Path, scales: list[int], modes: tuple
 
 def _run_mode(settings: Settings, corpus: Path, folder: Path, mode: str, k: int, bare_encode: bool) -> dict:
     data_dir, server_dir = folder / "data", folder / "chroma-server"
-    with chroma_server(server_dir, folder / "chroma.log") if mode == "server" else nullcontext("") as url:
+    with _chroma_for(mode, folder) as url:
         mode_settings = replace(settings, data_dir=data_dir, chroma_url=url)
         raw = in_fresh_process(measure, mode_settings, corpus, k)
         encode = in_fresh_process(bare_encode_seconds, mode_settings) if bare_encode else None
@@ -275,13 +269,17 @@ def _ratio_round(settings: Settings, corpus: Path, folder: Path, mode: str) -> t
     """One more ingest into a fresh index (and server) beside a bare encode of its texts: seconds and processor
     seconds of each. The folder is removed afterwards."""
     try:
-        server = chroma_server(folder / "chroma-server", folder / "chroma.log") if mode == "server" else nullcontext("")
-        with server as url:
+        with _chroma_for(mode, folder) as url:
             round_settings = replace(settings, data_dir=folder / "data", chroma_url=url)
-            return (*in_fresh_process(ingest_round, round_settings, corpus),
-                    *in_fresh_process(bare_encode_seconds, round_settings))
+            ingest_seconds, ingest_cpu_seconds, _ = in_fresh_process(timed_ingest, round_settings, corpus)
+            return (ingest_seconds, ingest_cpu_seconds, *in_fresh_process(bare_encode_seconds, round_settings))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _chroma_for(mode: str, folder: Path):
+    """The mode's store for the block: a `chroma run` server persisting under `folder` (its URL), or embedded ("")."""
+    return chroma_server(folder / "chroma-server", folder / "chroma.log") if mode == "server" else nullcontext("")
 
 
 def ingest_ceiling(encode_seconds: float, ingest_cpu_seconds: float, cores: int) -> float:
@@ -296,8 +294,9 @@ def scale_result(scale: int, mode: str, k: int, raw: dict,
                  pairs: list[tuple[float, float, float, float]]) -> ScaleResult:
     """The row of one scale and mode; `pairs` are the rounds' (ingest seconds, its processor seconds, bare encode
     seconds, its processor seconds), and the ingest and bare figures shown are the median round's."""
-    ratios = sorted((bare / ingest if ingest else 0.0, n) for n, (ingest, _, bare, _) in enumerate(pairs))
-    ingest_seconds, ingest_cpu_seconds, encode_seconds, encode_cpu_seconds = pairs[ratios[(len(ratios) - 1) // 2][1]]
+    ratios = tuple(bare / ingest if ingest else 0.0 for ingest, _, bare, _ in pairs)
+    median_round = sorted(range(len(pairs)), key=ratios.__getitem__)[(len(pairs) - 1) // 2]
+    ingest_seconds, ingest_cpu_seconds, encode_seconds, encode_cpu_seconds = pairs[median_round]
     ingest_rate = raw["chunks"] / ingest_seconds
     bare_rate = raw["chunks"] / encode_seconds if encode_seconds else 0.0
     return ScaleResult(
@@ -308,7 +307,7 @@ def scale_result(scale: int, mode: str, k: int, raw: dict,
         ingest_cpu_seconds=ingest_cpu_seconds,
         bare_encode_cpu_seconds=encode_cpu_seconds,
         ingest_ceiling=ingest_ceiling(encode_seconds, ingest_cpu_seconds, os.cpu_count() or 1),
-        round_ratios=tuple(bare / ingest if ingest else 0.0 for ingest, _, bare, _ in pairs),
+        round_ratios=ratios,
         resync_seconds=raw["resync_seconds"],
         query_p50_ms=raw["query_p50_ms"], query_p95_ms=raw["query_p95_ms"], questions=raw["questions"],
         hit_at_k=raw["hit_at_k"], k=k, peak_rss_mb=raw["peak_rss_mb"], disk_bytes=raw["disk_bytes"],
