@@ -19,11 +19,13 @@ REDUNDANT_SIMILARITY = 0.9
 
 
 class ExtractiveAnswerer:
-    """Picks up to `max_sentences` non-redundant units; refuses when the best scores under `min_evidence`."""
+    """Picks up to `max_sentences` non-redundant units within about `max_words`; refuses when the best scores
+    under `min_evidence`."""
 
-    def __init__(self, max_sentences: int = 3, min_evidence: float = 0.5) -> None:
+    def __init__(self, max_sentences: int = 3, min_evidence: float = 0.5, max_words: int = 120) -> None:
         self.max_sentences = max_sentences
         self.min_evidence = min_evidence
+        self.max_words = max_words
 
     def answer(self, query: Query, ranked: Reranked, part_answers: Sequence[ScoredSentence] = ()) -> Answer:
         """A cited answer to the query from the reranked passages, or a refusal naming the nearest topics.
@@ -35,18 +37,27 @@ class ExtractiveAnswerer:
             return no_question(query.question)
         if ranked.evidence < self.min_evidence:
             return not_found(query.question, ranked.passages, ranked.evidence)
-        chosen = self._choose(ranked.sentences, [s for s in part_answers if s.score >= self.min_evidence])
+        chosen = self._choose(ranked.sentences, [s for s in part_answers if s.score >= self.min_evidence],
+                              ranked.passages)
         return self._compose(query, ranked.passages, latest_first(chosen, ranked.passages), ranked.evidence)
 
-    def _choose(self, scored: list[ScoredSentence], required: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _choose(self, scored: list[ScoredSentence], required: list[ScoredSentence],
+                passages: list[Passage]) -> list[ScoredSentence]:
+        """The best unit and each part's best, then further close-scoring units while the answer stays short."""
+        def words(s: ScoredSentence) -> int:
+            return len(passages[s.passage].chunk.text[s.start : s.end].split())
+
         best = scored[0].score
         chosen: list[ScoredSentence] = []
         limit = self.max_sentences + max(0, len(required) - 1)
-        for candidate in required + [s for s in scored if s.score >= KEEP_RATIO * best]:
+        candidates = [(True, s) for s in required] + [(False, s) for s in scored if s.score >= KEEP_RATIO * best]
+        for must, candidate in candidates:
             if len(chosen) == limit:
                 break
             if any(_repeats(candidate, c) for c in chosen):
                 continue
+            if chosen and not must and sum(map(words, chosen)) + words(candidate) > self.max_words:
+                continue  # a further unit that would make a long answer: a shorter one may still fit
             chosen.append(candidate)
         return chosen
 

@@ -1,8 +1,8 @@
 """`sendbot eval --train`: fit the answer-unit ranker (retrieve/unit_ranker.json) on the golden set's dev split.
 
 Labels come from the golden facts, so no one labels units by hand. The ranker is trained per question, not per
-unit: for each answerable dev question every unit of its retrieved pool is scored (meaning included, not only a
-shortlist), and a softmax over that question's units is fitted to put its mass on the units holding an expected
+unit: for each answerable dev question every unit of its evidence pool (the leading retrieved passages, the ones
+the refusal evidence is judged over) is scored (meaning included, not only a shortlist), and a softmax over that question's units is fitted to put its mass on the units holding an expected
 fact, shorter ones preferred (a fact-holding list of 80 words is a worse answer than the sentence inside it).
 Units are only compared with units of the same question, so a question with many candidates does not outweigh
 one with few, and "long units hold more facts" cannot leak into the weights as it does with per-unit labels.
@@ -62,8 +62,9 @@ def train(pipeline: Pipeline, questions: list[GoldenQuestion], progress: Callabl
 def unit_groups(pipeline: Pipeline, questions: list[GoldenQuestion], progress: Callable[[int], None] = lambda _: None) -> list[Group]:
     """For each answerable question with a fact-holding unit in its pool: every unit's features and its target."""
     reranker = SentenceReranker(pipeline.reranker.embedder, pipeline.retriever.chunks,
-                                UnitRanker(tuple(0.0 for _ in FEATURES), 1.0), pipeline.reranker.stored)
-    pool = max(pipeline.settings.top_k, pipeline.settings.rerank_pool)
+                                UnitRanker(tuple(0.0 for _ in FEATURES), 1.0), pipeline.reranker.stored,
+                                pipeline.settings.evidence_pool)
+    pool = max(pipeline.settings.top_k, pipeline.settings.evidence_pool)
     groups = []
     for golden in questions:
         progress(1)

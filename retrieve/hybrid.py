@@ -47,8 +47,9 @@ class HybridRetriever:
     """Searches the live chunks; holds them in memory with their vectors for fusion and de-duplication."""
 
     def __init__(self, store: Store, keyword: KeywordIndex, embedder: Embedder, candidates: int = 30,
-                 rrf_k: int = 60, duplicate_similarity: float = 0.93) -> None:
+                 rrf_k: int = 60, duplicate_similarity: float = 0.93, leaders_within: int = 12) -> None:
         self.store = store
+        self.leaders_within = leaders_within  # each search's own best few are placed among this many first
         self.keyword = keyword
         self.embedder = embedder
         self.candidates = candidates
@@ -70,9 +71,11 @@ class HybridRetriever:
         keyword = self._keyword_ranking(query.expanded, filters)
         fused = reciprocal_rank_fusion([dense, keyword], self.rrf_k)
         ordered = sorted(fused, key=lambda cid: -fused[cid])
-        # Fusion favours passages both searches found; each search's own best few still deserve a look.
-        leaders = [cid for cid in dense[:GUARANTEED_PER_SEARCH] + keyword[:GUARANTEED_PER_SEARCH] if cid not in ordered[:k]]
-        ordered = list(dict.fromkeys(ordered[: max(0, k - len(set(leaders)))] + leaders + ordered))
+        # Fusion favours passages both searches found; each search's own best few still deserve a look among the
+        # first passages (the ones the reranker judges the evidence on), however many passages are asked for.
+        window = min(k, self.leaders_within)
+        leaders = [cid for cid in dense[:GUARANTEED_PER_SEARCH] + keyword[:GUARANTEED_PER_SEARCH] if cid not in ordered[:window]]
+        ordered = list(dict.fromkeys(ordered[: max(0, window - len(set(leaders)))] + leaders + ordered))
         similarities = self.vectors[[self.position[cid] for cid in ordered]] @ vector if ordered else np.zeros(0)
         passages: list[Passage] = []
         kept_rows: list[int] = []

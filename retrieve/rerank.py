@@ -24,6 +24,7 @@ import numpy as np
 from index.embedder import Embedder
 from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION,
                             glossary)
+from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
 from sendbot.core.units import Unit, answer_units, answers_something
@@ -91,6 +92,34 @@ def context_stems(text: str) -> frozenset[str]:
     """Stems of a unit's context (its chunk's headings and table header, the question it responds to): the same
     few texts recur across a passage's units and across questions, so they are stemmed once."""
     return frozenset(stems(text))
+
+
+@dataclass(frozen=True)
+class UnitReading:
+    """What a unit of a passage is, whatever the question: its text, its words (with its context's), and whether it
+    can answer (as a plain unit, and as one that names a person for a "who" question)."""
+
+    unit: Unit
+    sentence: str
+    words: frozenset[str]
+    answers: bool
+    answers_if_named: bool
+
+
+@functools.lru_cache(maxsize=4096)
+def read_units(text: str, context: str) -> tuple[UnitReading, ...]:
+    """The readings of a passage's units. Every question ranks the units of its whole pool, and the same passages
+    come back question after question, so each passage is read once (4,096 passages: about 40 MB)."""
+    passage_context = context_stems(context)
+    readings = []
+    for unit in answer_units(text):
+        sentence = text[unit.start : unit.end]
+        answers_if_named = answers_something(text, unit.start, unit.end, named=True)
+        answers = answers_if_named and answers_something(text, unit.start, unit.end)
+        if answers_if_named:
+            words = frozenset(stems(sentence)) | passage_context | context_stems(unit.responds_to)
+            readings.append(UnitReading(unit, sentence, words, answers, answers_if_named))
+    return tuple(readings)
 
 
 def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranked, list[ScoredSentence]]:
@@ -223,8 +252,10 @@ class SentenceReranker:
     chunks), passage similarity and answer-type cues; scales the ranking by the evidence the answerer refuses on."""
 
     def __init__(self, embedder: Embedder, chunks: list[Chunk], ranker: UnitRanker | None = None,
-                 stored: Callable[[list[str]], dict[str, UnitVectors]] | None = None) -> None:
+                 stored: Callable[[list[str]], dict[str, UnitVectors]] | None = None,
+                 evidence_pool: int = Settings.evidence_pool) -> None:
         self.embedder = embedder
+        self.evidence_pool = evidence_pool  # the leading candidates whose units are the refusal evidence
         self.stored = stored  # the unit vectors ingest stored, by chunk id (Store.unit_vectors)
         self.ranker = ranker or load_ranker()
         self.weights = np.array(self.ranker.weights)
@@ -253,8 +284,9 @@ class SentenceReranker:
         vectors = self.unit_vectors([(candidates[i].chunk.id, a, b, text) for _, i, a, b, text in shortlist])
         for (features, *_), vector in zip(shortlist, vectors):
             features[0] = float(vector @ query_vector)
+        evidential = [i < self.evidence_pool for _, i, *_ in shortlist]
         scored = [(score, i, a, b, vector) for score, (_, i, a, b, _), vector
-                  in zip(self.scores([f for f, *_ in shortlist]), shortlist, vectors)]
+                  in zip(self.scores([f for f, *_ in shortlist], evidential), shortlist, vectors)]
         scored.sort(key=lambda r: -r[0])
         best_by_passage: dict[int, float] = {}
         for score, i, *_ in scored:
@@ -266,40 +298,44 @@ class SentenceReranker:
 
     def shortlist(self, rough: list[tuple]) -> list[tuple]:
         """The units worth embedding, judged without meaning yet (that needs the vectors): the best by the learned
-        ranking and the best by the evidence weights, so the evidence is found among the same units as ever."""
-        def best(weights: np.ndarray) -> list[int]:
-            order = sorted(range(len(rough)), key=lambda n: -float(rough[n][0][: len(weights)] @ weights))
-            return order[:SENTENCES_TO_EMBED]
+        ranking, and the evidence pool's best by the evidence weights, so the evidence is found among the same units
+        however many passages are ranked."""
+        def best(weights: np.ndarray, among: list[int]) -> list[int]:
+            return sorted(among, key=lambda n: -float(rough[n][0][: len(weights)] @ weights))[:SENTENCES_TO_EMBED]
 
-        return [rough[n] for n in dict.fromkeys(best(self.weights) + best(EVIDENCE_WEIGHTS))]
+        everyone = list(range(len(rough)))
+        evidential = [n for n in everyone if rough[n][1] < self.evidence_pool]
+        return [rough[n] for n in dict.fromkeys(best(self.weights, everyone) + best(EVIDENCE_WEIGHTS, evidential))]
 
-    def scores(self, features: list[np.ndarray]) -> list[float]:
-        """Each unit's score: the evidence (best hand-weighted score of any unit, the answerer's refusal test)
-        times exp(-decay x how far its learned ranking score is below the best's); the best unit scores the
-        evidence itself. Order is the learned ranking's, even when the evidence is nil."""
+    def scores(self, features: list[np.ndarray], evidential: list[bool]) -> list[float]:
+        """Each unit's score: the evidence (best hand-weighted score of the `evidential` units, those of the
+        evidence pool: the answerer's refusal test) times exp(-decay x how far its learned ranking score is below
+        the best's); the best unit scores the evidence itself. Order is the learned ranking's, even when the
+        evidence is nil."""
         if not features:
             return []
         rows = np.array(features)
         ranking = rows @ self.weights
-        evidence = max(float(np.max(rows[:, : len(EVIDENCE_WEIGHTS)] @ EVIDENCE_WEIGHTS)), 1e-6)
+        in_pool = rows[np.array(evidential, dtype=bool)]
+        evidence = max(float(np.max(in_pool[:, : len(EVIDENCE_WEIGHTS)] @ EVIDENCE_WEIGHTS, initial=0.0)), 1e-6)
         return [evidence * math.exp(-self.ranker.decay * (float(ranking.max()) - r)) for r in ranking]
 
     def candidate_units(self, profile: QuestionProfile, candidates: list[Passage]) -> list[tuple]:
-        """(features, passage index, start, end, text) for every unit of the candidate passages that could answer."""
+        """(features, passage index, start, end, text) for every unit of the candidate passages that could answer.
+        A passage's rank is counted in evidence pools (0 first, 1 at the pool's end, more beyond it), so a unit's
+        features mean the same whatever the number of candidates."""
         rough = []
         for i, passage in enumerate(candidates):
-            rank = i / max(len(candidates), 1)
-            text = passage.chunk.text
-            context = context_stems(passage.chunk.context)
+            rank = i / self.evidence_pool
             passage_years = set(_YEAR.findall(passage.chunk.search_text))
-            for unit in answer_units(text):
-                sentence = text[unit.start : unit.end]
-                named = profile.wants_person and names_someone(sentence, self.proper)  # only "who" looks for names
-                if not answers_something(text, unit.start, unit.end, named):
+            for reading in read_units(passage.chunk.text, passage.chunk.context):
+                # only "who" looks for names: a heading-shaped line naming someone answers it
+                named = profile.wants_person and names_someone(reading.sentence, self.proper)
+                if not (reading.answers or named):
                     continue
-                words = stems(sentence) | context | context_stems(unit.responds_to)
-                features = unit_features(profile, sentence, words, passage, passage_years, unit, rank, named)
-                rough.append((features, i, unit.start, unit.end, sentence))
+                unit = reading.unit
+                features = unit_features(profile, reading.sentence, reading.words, passage, passage_years, unit, rank, named)
+                rough.append((features, i, unit.start, unit.end, reading.sentence))
         return rough
 
     def _term_groups(self, query: Query) -> list[tuple[set[str], float]]:

@@ -99,9 +99,11 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
     store.check_encoder()  # refused at start, not at the first question, if the index holds another encoder's vectors
     keyword = refresh_keyword_index(store, settings.bm25_dir)
     retriever = overrides.pop("retriever", None) or HybridRetriever(
-        store, keyword, embedder, settings.candidates, settings.rrf_k, settings.duplicate_similarity)
+        store, keyword, embedder, settings.candidates, settings.rrf_k, settings.duplicate_similarity,
+        settings.evidence_pool)
     stages = {
-        "reranker": lambda: SentenceReranker(embedder, retriever.chunks, stored=store.unit_vectors),
+        "reranker": lambda: SentenceReranker(embedder, retriever.chunks, stored=store.unit_vectors,
+                                             evidence_pool=settings.evidence_pool),
         "answerer": lambda: default_answerer(settings, lambda a: with_register(a, settings, store, retriever.chunks)),
         "speller": lambda: Speller([c.search_text for c in retriever.chunks], known_words() | glossary_words()),
     }
@@ -115,7 +117,7 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
 def default_answerer(settings: Settings, register: Callable[[Answerer], Answerer] = lambda a: a) -> Answerer:
     """The extractive answerer (behind `register`, which answers promise questions from the commitments register);
     wrapped by the guarded language model answerer when SENDBOT_LLM_URL is set."""
-    extractive = register(ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence))
+    extractive = register(ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence, settings.answer_words))
     if not settings.llm_configured:
         return extractive
     return LLMAnswerer(extractive, make_llm(settings))

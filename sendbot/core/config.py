@@ -36,12 +36,17 @@ class Settings:
     max_word_chars: int = 200  # longer unbroken runs (encoded data, one repeated letter) are cut at ingest
     # Retrieval
     top_k: int = 5
-    rerank_pool: int = 12  # fused passages whose sentences are scored before the top k are kept
+    rerank_pool: int = 40  # fused passages whose units are ranked before the top k are kept
+    # The leading fused passages whose best unit is the evidence the answerer refuses on (min_evidence is
+    # calibrated over these): further passages may hold the answer, but more of them would also give an
+    # unanswerable question more chances of a unit that looks like one. The unit ranker trains on these too.
+    evidence_pool: int = 12
     candidates: int = 30
     rrf_k: int = 60
     duplicate_similarity: float = 0.93
     # Answering
     answer_sentences: int = 3
+    answer_words: int = 120  # further units join an answer only while it stays within this many words
     # Bounds on what one question may cost, so a long or many-part question cannot starve everyone else's
     max_question_chars: int = 1000
     max_question_parts: int = 4

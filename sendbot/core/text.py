@@ -10,6 +10,7 @@ from dataclasses import dataclass
 _LIGATURES = {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00, 0xFB07)}
 _SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u202f\u205f\u3000]+")  # not tabs: they separate table cells
 _CELL_EDGE = re.compile(r" *\t *")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters (Unicode's Cc) but tab and newline
 _PUNCT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "})
 
 
@@ -18,7 +19,7 @@ def normalise_text(text: str) -> str:
     for lig, plain in _LIGATURES.items():
         text = text.replace(lig, plain)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00ad", "").replace("\ufeff", "")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text)
     lines = [_CELL_EDGE.sub("\t", _SPACES.sub(" ", line)).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
