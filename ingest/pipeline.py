@@ -203,7 +203,13 @@ def _embed(prepared: list["_Prepared"], settings: Settings,
 
 def unit_spans(chunk: Chunk) -> tuple[tuple[int, int], ...]:
     """The spans of the chunk's quotable units: an answer may quote them, so ingest embeds them (sendbot.core.units)."""
-    return tuple((u.start, u.end) for u in quotable_units(chunk.text))
+    return _unit_spans(chunk.text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unit_spans(text: str) -> tuple[tuple[int, int], ...]:
+    # A PDF read in parts is chunked twice (early, then whole), so most of its chunks' texts come here twice.
+    return tuple((u.start, u.end) for u in quotable_units(text))
 
 
 def texts_to_embed(chunks: list[Chunk], spans: list[tuple[tuple[int, int], ...]]) -> list[str]:
