@@ -2,8 +2,9 @@
 
 Labels come from the golden facts, so no one labels units by hand. The ranker is trained per question, not per
 unit: for each answerable dev question every unit of its evidence pool (the leading retrieved passages, the ones
-the refusal evidence is judged over) is scored (meaning included, not only a shortlist), and a softmax over that question's units is fitted to put its mass on the units holding an expected
-fact, shorter ones preferred (a fact-holding list of 80 words is a worse answer than the sentence inside it).
+the refusal evidence is judged over) is scored (meaning included, not only a shortlist), and a softmax over that
+question's units is fitted to put its mass on the units holding an expected fact, shorter ones preferred (a
+fact-holding list of 80 words is a worse answer than the sentence inside it).
 Units are only compared with units of the same question, so a question with many candidates does not outweigh
 one with few, and "long units hold more facts" cannot leak into the weights as it does with per-unit labels.
 Cross-validation is grouped by question. Only dev questions are read; test questions never are.

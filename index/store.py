@@ -342,18 +342,6 @@ class Store:
         stored = {cid: unpack_units(str(meta.get(UNITS_KEY, ""))) for cid, meta in zip(got["ids"], got["metadatas"])}
         return {cid: units for cid, units in stored.items() if units is not None}
 
-    def query(self, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
-        """Nearest chunks to a unit query vector, as (chunk id, cosine similarity), live or not: the caller keeps
-        the ids of its own snapshot of live chunks (HybridRetriever keeps those it loaded with `load_chunks`).
-
-        One request per question: Chroma answers with fewer rows when it holds fewer (embedded and server), so
-        the collection is not counted first, and no metadata is fetched to judge liveness (together 5 ms a
-        question at 10x embedded under load, and a round trip more on a server)."""
-        self.check_encoder(sum(record.chunks for record in self.files.values()))
-        result = retrying(lambda: self.collection.query(query_embeddings=vector[None, :], n_results=n, where=where,
-                                                        include=["distances"]))
-        return [(cid, 1.0 - distance) for cid, distance in zip(result["ids"][0], result["distances"][0])]
-
 
 def free_responses() -> None:
     """Free what Chroma's last answer left behind. Its client leaves each response in reference cycles, which only

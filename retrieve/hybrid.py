@@ -1,4 +1,12 @@
-"""Hybrid search: Chroma dense results and BM25 results fused by reciprocal rank, near-duplicates collapsed."""
+"""Hybrid search: dense (MiniLM cosine) and BM25 rankings fused by reciprocal rank, near-duplicates collapsed.
+
+Chroma is the store of record (shared by every process in server mode); the retriever loads its live chunks and
+their vectors once per index state and searches them exactly, in memory. It needs the vectors in memory anyway
+(near-duplicates are judged on them), and an exact search is repeatable. Chroma's approximate (HNSW) neighbours
+were neither: on a busy machine 19 of 169 dev questions' top 30 held other chunks than the exact top 30, and the
+passages or the answer of 8 of them changed from one run to the next. At 100x the bundled corpus (46,455 chunks)
+the exact search is one matrix-vector product of about 18 million multiply-adds.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import numpy as np
 from index.embedder import Embedder
 from index.keyword import KeywordIndex
 from index.store import Store
+from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Filters, Passage, Query, SearchResult
 
 
@@ -23,32 +32,12 @@ def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, 
     return fused
 
 
-def chroma_where(filters: Filters) -> dict | None:
-    """The Chroma metadata filter for document, kind and date-range restrictions."""
-    clauses: list[dict] = []
-    if filters.sources:
-        clauses.append({"source": {"$in": list(filters.sources)}})
-    if filters.kinds:
-        clauses.append({"kind": {"$in": list(filters.kinds)}})
-    # A date range admits dated chunks inside it and undated ones (date_ord 0), whose period `Filters.admits`
-    # then checks (Chroma cannot read "early 2022").
-    dated = [{"date_ord": {"$gte": int(filters.date_from.strftime("%Y%m%d"))}}] if filters.date_from else []
-    if filters.date_to:
-        dated.append({"date_ord": {"$lte": int(filters.date_to.strftime("%Y%m%d"))}})
-    if dated:
-        in_range = dated[0] if len(dated) == 1 else {"$and": dated}
-        clauses.append({"$or": [in_range, {"date_ord": 0}]})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
 class HybridRetriever:
     """Searches the live chunks; holds them in memory with their vectors for fusion and de-duplication."""
 
     def __init__(self, store: Store, keyword: KeywordIndex, embedder: Embedder, candidates: int = 30,
-                 rrf_k: int = 60, duplicate_similarity: float = 0.93, leaders_within: int = 12) -> None:
-        self.store = store
+                 rrf_k: int = 60, duplicate_similarity: float = 0.93,
+                 leaders_within: int = Settings.evidence_pool) -> None:
         self.leaders_within = leaders_within  # each search's own best few are placed among this many first
         self.keyword = keyword
         self.embedder = embedder
@@ -65,47 +54,57 @@ class HybridRetriever:
         vector = self.embedder.encode([query.expanded or query.question])[0]
         if not query.cleaned or not self.chunks:
             return SearchResult([], vector)
-        # Only chunks of this retriever's snapshot count (Store.query returns rows of unlisted versions too).
-        dense = [cid for cid, _ in self.store.query(vector, self.candidates, chroma_where(filters))
-                 if cid in self.position and (not filters.active or filters.admits(self.chunk(cid)))]
-        keyword = self._keyword_ranking(query.expanded, filters)
+        admitted = self._admitted(filters)
+        similarity = self.vectors @ vector
+        dense = self._dense_ranking(similarity, admitted)
+        keyword = self._keyword_ranking(query.expanded, admitted)
         fused = reciprocal_rank_fusion([dense, keyword], self.rrf_k)
         ordered = sorted(fused, key=lambda cid: -fused[cid])
         # Fusion favours passages both searches found; each search's own best few still deserve a look among the
         # first passages (the ones the reranker judges the evidence on), however many passages are asked for.
         window = min(k, self.leaders_within)
-        leaders = [cid for cid in dense[:GUARANTEED_PER_SEARCH] + keyword[:GUARANTEED_PER_SEARCH] if cid not in ordered[:window]]
+        leaders = [cid for cid in dense[:GUARANTEED_PER_SEARCH] + keyword[:GUARANTEED_PER_SEARCH]
+                   if cid not in ordered[:window]]
         ordered = list(dict.fromkeys(ordered[: max(0, window - len(set(leaders)))] + leaders + ordered))
-        similarities = self.vectors[[self.position[cid] for cid in ordered]] @ vector if ordered else np.zeros(0)
         passages: list[Passage] = []
         kept_rows: list[int] = []
-        for cid, similarity in zip(ordered, similarities):
+        for cid in ordered:
             row = self.position[cid]
             if kept_rows and float(np.max(self.vectors[kept_rows] @ self.vectors[row])) >= self.duplicate_similarity:
                 continue  # a near-copy of a passage already chosen (repeated text across documents or pages)
             kept_rows.append(row)
-            passages.append(Passage(self.chunks[row], score=fused[cid], similarity=float(similarity)))
+            passages.append(Passage(self.chunks[row], score=fused[cid], similarity=float(similarity[row])))
             if len(passages) == k:
                 break
         return SearchResult(passages, vector)
 
-    def _keyword_ranking(self, text: str, filters: Filters) -> list[str]:
+    def _dense_ranking(self, similarity: np.ndarray, admitted: np.ndarray) -> list[str]:
+        """The admitted chunks nearest in meaning, best first: the exact top `candidates`."""
+        scores = np.where(admitted, similarity, -np.inf)
+        n = min(self.candidates, int(admitted.sum()))
+        if not n:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        return [self.chunks[i].id for i in top[np.argsort(-scores[top], kind="stable")]]
+
+    def _keyword_ranking(self, text: str, admitted: np.ndarray) -> list[str]:
         scores = self.keyword.scores(text)
         if scores.size == 0:
             return []
-        scores = np.where(self._admitted(filters) & (scores > 0), scores, 0.0)
+        in_index = self.keyword_rows >= 0  # the keyword index may hold rows of versions this snapshot lacks
+        keep = in_index & admitted[np.where(in_index, self.keyword_rows, 0)] & (scores > 0)
+        scores = np.where(keep, scores, 0.0)
         top = np.argsort(-scores)[: self.candidates]
         return [self.keyword.ids[i] for i in top if scores[i] > 0]
 
     def _admitted(self, filters: Filters) -> np.ndarray:
-        """Which keyword rows are live chunks the filters admit. Judging every chunk in Python costs time in
+        """Which chunks (rows of `self.chunks`) the filters admit. Judging every chunk in Python costs time in
         proportion to the corpus (2.3 ms a question at 10x, ~25 ms at 100x), so each distinct filter is judged once
         per index state; the chunks are fixed for this retriever's life, so a mask never goes stale."""
         mask = self._masks.get(filters)
         if mask is None:
-            mask = self.keyword_rows >= 0
-            if filters.active:
-                mask &= np.array([row >= 0 and filters.admits(self.chunks[row]) for row in self.keyword_rows], dtype=bool)
+            mask = np.array([filters.admits(chunk) for chunk in self.chunks] if filters.active else
+                            [True] * len(self.chunks), dtype=bool)
             if len(self._masks) >= REMEMBERED_FILTERS:
                 self._masks.clear()
             self._masks[filters] = mask

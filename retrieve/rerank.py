@@ -97,28 +97,26 @@ def context_stems(text: str) -> frozenset[str]:
 @dataclass(frozen=True)
 class UnitReading:
     """What a unit of a passage is, whatever the question: its text, its words (with its context's), and whether it
-    can answer (as a plain unit, and as one that names a person for a "who" question)."""
+    answers as it stands (`answers`) or only when it names a person for a "who" question (a heading-shaped line)."""
 
     unit: Unit
     sentence: str
     words: frozenset[str]
     answers: bool
-    answers_if_named: bool
 
 
 @functools.lru_cache(maxsize=4096)
 def read_units(text: str, context: str) -> tuple[UnitReading, ...]:
-    """The readings of a passage's units. Every question ranks the units of its whole pool, and the same passages
-    come back question after question, so each passage is read once (4,096 passages: about 40 MB)."""
+    """The readings of a passage's units that could answer some question. Every question ranks the units of its
+    whole pool, and the same passages come back question after question, so each passage is read once (4,096
+    passages: about 40 MB)."""
     passage_context = context_stems(context)
     readings = []
     for unit in answer_units(text):
-        sentence = text[unit.start : unit.end]
-        answers_if_named = answers_something(text, unit.start, unit.end, named=True)
-        answers = answers_if_named and answers_something(text, unit.start, unit.end)
-        if answers_if_named:
+        if answers_something(text, unit.start, unit.end, named=True):
+            sentence = text[unit.start : unit.end]
             words = frozenset(stems(sentence)) | passage_context | context_stems(unit.responds_to)
-            readings.append(UnitReading(unit, sentence, words, answers, answers_if_named))
+            readings.append(UnitReading(unit, sentence, words, answers_something(text, unit.start, unit.end)))
     return tuple(readings)
 
 
@@ -333,9 +331,9 @@ class SentenceReranker:
                 named = profile.wants_person and names_someone(reading.sentence, self.proper)
                 if not (reading.answers or named):
                     continue
-                unit = reading.unit
-                features = unit_features(profile, reading.sentence, reading.words, passage, passage_years, unit, rank, named)
-                rough.append((features, i, unit.start, unit.end, reading.sentence))
+                unit, sentence = reading.unit, reading.sentence
+                features = unit_features(profile, sentence, reading.words, passage, passage_years, unit, rank, named)
+                rough.append((features, i, unit.start, unit.end, sentence))
         return rough
 
     def _term_groups(self, query: Query) -> list[tuple[set[str], float]]:

@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from retrieve.hybrid import chroma_where, reciprocal_rank_fusion
+from retrieve.hybrid import reciprocal_rank_fusion
 from retrieve.query import (CONTACT_QUESTION, expand_acronyms, glossary_words, part_query, prepare_query, split_question,
                             strip_instructions)
 from retrieve.rerank import FEATURES, QuestionProfile, merge_parts, unit_features
@@ -36,26 +36,10 @@ def test_fusion_of_nothing_is_empty():
     assert reciprocal_rank_fusion([[], []]) == {}
 
 
-# --- Chroma filters -------------------------------------------------------------------------------------------
+# --- filters --------------------------------------------------------------------------------------------------
 
 
-def test_no_filters_means_no_where_clause():
-    assert chroma_where(Filters()) is None
-
-
-def test_a_single_restriction_is_a_bare_clause():
-    assert chroma_where(Filters(sources=("a.pdf",))) == {"source": {"$in": ["a.pdf"]}}
-
-
-def test_a_date_range_bounds_both_ends_and_lets_undated_chunks_through_for_their_period():
-    where = chroma_where(Filters(kinds=("minutes",), date_from=date(2023, 1, 1), date_to=date(2023, 6, 30)))
-    assert where == {"$and": [
-        {"kind": {"$in": ["minutes"]}},
-        {"$or": [{"$and": [{"date_ord": {"$gte": 20230101}}, {"date_ord": {"$lte": 20230630}}]}, {"date_ord": 0}]},
-    ]}
-
-
-def test_filters_admit_the_same_chunks_chroma_would():
+def test_filters_admit_chunks_by_source_kind_and_date():
     dated = make_chunk("x", date="2023-05-24", kind="minutes", source="a.pdf")
     undated = replace(dated, date="")
     filters = Filters(sources=("a.pdf",), kinds=("minutes",), date_from=date(2023, 1, 1))

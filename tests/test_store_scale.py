@@ -1,7 +1,7 @@
-"""Store work that must not grow with the index: the dense search's one request per question (`Store.query`: no
-count of the collection first, no metadata; embedded and on a real `chroma run` server), and an unchanged re-sync
-that reads no chunk when there is no garbage; the collection read in pages small enough that the conversion's peak
-stays bounded. Also: the bench times questions with the threads the app serves with."""
+"""Store work that must not grow with the index: the dense search over the chunks loaded from the store (exact, no
+request per question; embedded and on a real `chroma run` server), and an unchanged re-sync that reads no chunk
+when there is no garbage; the collection read in pages small enough that the conversion's peak stays bounded.
+Also: the bench times questions with the threads the app serves with."""
 
 from __future__ import annotations
 
@@ -14,12 +14,16 @@ import torch
 import index.store
 from index.doctor import examine
 from index.embedder import count_tokens, get_embedder
+from index.keyword import refresh_keyword_index
 from index.store import open_store
 from ingest.chunking import chunk_document
 from ingest.loaders import load_document
 from ingest.pipeline import ingest
+from retrieve.hybrid import HybridRetriever
+from retrieve.query import prepare_query
 from sendbot.bench.scale import use_serving_threads
 from sendbot.core.config import Settings
+from sendbot.core.models import Filters
 
 DOCS = {
     "respite.md": "# Kestrel respite weekends\n\nKestrel House offers respite weekends for disabled children twice a "
@@ -36,24 +40,27 @@ def write_docs(folder: Path) -> Path:
     return folder
 
 
-def test_a_query_for_more_than_the_index_holds_gets_every_chunk_once_nearest_first(mode_settings, docs_dir):
-    assert open_store(mode_settings).query(get_embedder().encode(["respite"])[0], 30, None) == []  # empty index
+def test_the_dense_search_is_exact_over_the_live_chunks_and_their_filters(mode_settings, docs_dir):
+    def retriever() -> HybridRetriever:
+        store = open_store(mode_settings)
+        return HybridRetriever(store, refresh_keyword_index(store, mode_settings.bm25_dir), get_embedder())
+
+    query = prepare_query("Where can a disabled child have a respite weekend?")
+    assert retriever().search(query, 30).passages == []  # an empty index
     ingest([write_docs(docs_dir)], mode_settings)
-    store = open_store(mode_settings)
-    chunks, vectors = store.load_chunks()
-    vector = get_embedder().encode(["Where can a disabled child have a respite weekend?"])[0]
+    searcher = retriever()
 
-    found = store.query(vector, len(chunks) + 25, None)  # far more than the collection holds
+    found = searcher.search(query, len(searcher.chunks) + 25)  # far more than the index holds
 
-    assert sorted(cid for cid, _ in found) == sorted(c.id for c in chunks)
-    similarities = [similarity for _, similarity in found]
-    assert similarities == sorted(similarities, reverse=True)
-    expected = dict(zip((c.id for c in chunks), vectors @ vector))
-    assert all(abs(similarity - expected[cid]) < 1e-4 for cid, similarity in found)
-    assert found[0][0].startswith("respite.md:")
-    only = store.query(vector, 30, {"source": {"$in": ["transport.md"]}})
-    assert {cid.split(":")[0] for cid, _ in only} == {"transport.md"}
-    assert len(only) == sum(c.source == "transport.md" for c in chunks) == 2
+    assert sorted(p.chunk.id for p in found.passages) == sorted(c.id for c in searcher.chunks)
+    expected = dict(zip((c.id for c in searcher.chunks), searcher.vectors @ found.query_vector))
+    assert all(abs(p.similarity - expected[p.chunk.id]) < 1e-6 for p in found.passages)
+    assert found.passages[0].chunk.source == "respite.md"
+    only = searcher.search(query, 30, Filters(sources=("transport.md",))).passages
+    assert {p.chunk.source for p in only} == {"transport.md"}
+    assert len(only) == sum(c.source == "transport.md" for c in searcher.chunks) == 2
+    again = retriever().search(query, 30).passages  # another process's retriever over the same index
+    assert [p.chunk.id for p in again] == [p.chunk.id for p in searcher.search(query, 30).passages]
 
 
 def test_garbage_is_collected_by_its_count_and_a_full_scan_still_finds_it_behind_a_missing_chunk(settings, docs_dir):
