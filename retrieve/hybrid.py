@@ -20,7 +20,7 @@ from sendbot.core.models import Chunk, Filters, Passage, Query, SearchResult
 
 
 GUARANTEED_PER_SEARCH = 3
-REMEMBERED_FILTERS = 64  # keyword masks kept per retriever: a deployment's filters repeat (one council, a few kinds)
+REMEMBERED_FILTERS = 64  # filter masks kept per retriever: a deployment's filters repeat (one council, a few kinds)
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
