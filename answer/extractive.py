@@ -49,6 +49,7 @@ class ExtractiveAnswerer:
 
         best = scored[0].score
         chosen: list[ScoredSentence] = []
+        length = 0  # words chosen so far
         limit = self.max_sentences + max(0, len(required) - 1)
         candidates = [(True, s) for s in required] + [(False, s) for s in scored if s.score >= KEEP_RATIO * best]
         for must, candidate in candidates:
@@ -56,9 +57,10 @@ class ExtractiveAnswerer:
                 break
             if any(_repeats(candidate, c) for c in chosen):
                 continue
-            if chosen and not must and sum(map(words, chosen)) + words(candidate) > self.max_words:
+            if chosen and not must and length + words(candidate) > self.max_words:
                 continue  # a further unit that would make a long answer: a shorter one may still fit
             chosen.append(candidate)
+            length += words(candidate)
         return chosen
 
     def _compose(self, query: Query, passages: list[Passage], chosen: list[ScoredSentence], best: float) -> Answer:

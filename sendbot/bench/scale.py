@@ -54,6 +54,7 @@ from sendbot.bench.timing import peak_rss_mb, timed, timed_work
 
 MODES = ("embedded", "server")
 CHROMA_START_SECONDS = 60
+SERVER_DIR = "chroma-server"  # where a run's `chroma run` server persists, inside the run's folder
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ def run_scales(settings: Settings, corpus: Path, scales: list[int], modes: tuple
 
 
 def _run_mode(settings: Settings, corpus: Path, folder: Path, mode: str, k: int, bare_encode: bool) -> dict:
-    data_dir, server_dir = folder / "data", folder / "chroma-server"
+    data_dir, server_dir = folder / "data", folder / SERVER_DIR
     with _chroma_for(mode, folder) as url:
         mode_settings = replace(settings, data_dir=data_dir, chroma_url=url)
         raw = in_fresh_process(measure, mode_settings, corpus, k)
@@ -279,7 +280,7 @@ def _ratio_round(settings: Settings, corpus: Path, folder: Path, mode: str) -> t
 
 def _chroma_for(mode: str, folder: Path):
     """The mode's store for the block: a `chroma run` server persisting under `folder` (its URL), or embedded ("")."""
-    return chroma_server(folder / "chroma-server", folder / "chroma.log") if mode == "server" else nullcontext("")
+    return chroma_server(folder / SERVER_DIR, folder / "chroma.log") if mode == "server" else nullcontext("")
 
 
 def ingest_ceiling(encode_seconds: float, ingest_cpu_seconds: float, cores: int) -> float:
