@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sendbot.core.models import Answer, Passage
 from sendbot.core.prompts import prompts
+from sendbot.core.topics import passage_topics
 
 
 def no_question(question: str) -> Answer:
@@ -29,14 +30,6 @@ def not_found(question: str, passages: list[Passage], evidence: float) -> Answer
 
 
 def nearest_topics(passages: list[Passage], limit: int = 3) -> list[str]:
-    """Short labels for the closest passages: their section, or their document's title."""
-    topics: list[str] = []
-    for passage in passages:
-        chunk = passage.chunk
-        label = chunk.section if chunk.section and chunk.section != chunk.title else chunk.title
-        label = " ".join(label.split()[:12])
-        if label not in topics:
-            topics.append(label)
-        if len(topics) == limit:
-            break
-    return topics
+    """Topics of the closest passages, the same the web app offers: their clean section titles, or, when no
+    section reads as a topic (a PDF's headings are often cut-off sentences or capitals), their documents' titles."""
+    return passage_topics(passages, limit=limit) or list(dict.fromkeys(p.chunk.title for p in passages))[:limit]

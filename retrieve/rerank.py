@@ -23,7 +23,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION,
-                            glossary)
+                            acronyms, glossary)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
@@ -39,6 +39,9 @@ _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|Jun
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# A day of a year ("24.9.2024", "24 May 2023"): a title line holding one says when its meeting was.
+_FULL_DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:January|February|March|"
+                        r"April|May|June|July|August|September|October|November|December)\s+(?:19|20)\d\d\b")
 _CAPITALISED_PAIR = re.compile(r"\b(?=([A-Z][a-z]+)[ \n]+([A-Z][a-z]+)\b)")  # lookahead: overlapping pairs
 _WORD = re.compile(r"\b[A-Za-z][a-z]+\b")
 _MONTHS = frozenset("January February March April May June July August September October November December "
@@ -124,13 +127,15 @@ def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranke
     """Combine the ranking for a whole question with those for its parts.
 
     Returns the whole question's top k passages plus any passage holding a part's best sentence, every sentence
-    of those passages, and each part's best sentence (which the answer must try to include).
+    of those passages, and each part's own answer (which the answer must try to include): its best sentence, or,
+    when an earlier part already has that one, its best other sentence.
     """
     passages = list(whole.passages[:k])
     position = {p.chunk.id: i for i, p in enumerate(passages)}
     sentences = {(s.passage, s.start, s.end): s for s in whole.sentences if s.passage < k}
-    required = []
+    required: dict[tuple[int, int, int], ScoredSentence] = {}
     for part in parts:
+        answered = False
         for rank, sentence in enumerate(part.sentences):
             chunk_id = part.passages[sentence.passage].chunk.id
             if chunk_id not in position and rank > 0:
@@ -142,9 +147,24 @@ def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranke
             key = (moved.passage, moved.start, moved.end)
             if key not in sentences or sentences[key].score < moved.score:
                 sentences[key] = moved
-            if rank == 0:
-                required.append(sentences[key])
-    return replace(whole, passages=passages, sentences=sorted(sentences.values(), key=lambda s: -s.score)), required
+            if not answered and key not in required:
+                required[key] = sentences[key]
+                answered = True
+    ranked = sorted(sentences.values(), key=lambda s: -s.score)
+    return replace(whole, passages=passages, sentences=ranked), list(required.values())
+
+
+def _spelled_out_terms(question: str) -> dict[str, set[str]]:
+    """For each question word inside a spelled-out acronym ("Cabinet Member" for CMR), the acronym's stem: the
+    documents often write the acronym alone ("The CMR provided reassurance ...")."""
+    lowered = question.lower()
+    found: dict[str, set[str]] = {}
+    for acronym, expansions in acronyms():
+        for expansion in expansions:
+            if re.search(rf"\b{re.escape(expansion.lower())}\b", lowered):
+                for word in content_words(expansion):
+                    found.setdefault(word, set()).add(_stem(acronym.lower()))
+    return found
 
 
 def _defined_terms(question: str) -> list[re.Pattern]:
@@ -329,7 +349,8 @@ class SentenceReranker:
             for reading in read_units(passage.chunk.text, passage.chunk.context):
                 # only "who" looks for names: a heading-shaped line naming someone answers it
                 named = profile.wants_person and names_someone(reading.sentence, self.proper)
-                if not (reading.answers or named):
+                # a heading-shaped line answers only "who" by naming someone, or "when" by giving the day
+                if not (reading.answers or named or profile.wants_date and _FULL_DATE.search(reading.sentence)):
                     continue
                 unit, sentence = reading.unit, reading.sentence
                 features = unit_features(profile, sentence, reading.words, passage, passage_years, unit, rank, named)
@@ -339,11 +360,12 @@ class SentenceReranker:
     def _term_groups(self, query: Query) -> list[tuple[set[str], float]]:
         """Each question term with its acronym expansions (any one matching counts), weighted by rarity."""
         expansions = {a.lower(): e for a, e in glossary()}
+        spelled_out = _spelled_out_terms(query.cleaned)
         groups = []
         for word in dict.fromkeys(content_words(query.cleaned)):
             if word in QUESTION_WORDS:
                 continue
-            group = {_stem(word)}
+            group = {_stem(word)} | spelled_out.get(word, set())
             for expansion in expansions.get(word, expansions.get(word.rstrip("s"), ())):
                 group |= stems(expansion)
             groups.append((group, max(self.idf.get(_stem(word), self.default_idf), 0.1)))

@@ -75,13 +75,16 @@ class Pipeline:
         if not _PART_SEARCHES.acquire(blocking=False):  # another several-part question is searching: answer whole
             ranked = ranked.top(k)
             return self.answerer.answer(query, ranked), ranked.passages
+        # A part's own answer is sought among its evidence pool's passages: the whole question's ranking already
+        # reached further, and each part searched as far would multiply the cost of a long question.
+        part_pool = max(k, self.settings.evidence_pool)
         try:
             part_rankings = []
             for part in parts:  # a several-part question: make sure each part gets its own best sentence
                 if time.perf_counter() - started > self.settings.question_seconds:
                     break
                 sub = part_query(query, part)
-                sub_found = self.retriever.search(sub, pool, filters)
+                sub_found = self.retriever.search(sub, part_pool, filters)
                 part_rankings.append(self.reranker.rerank(sub, sub_found.passages, sub_found.query_vector, k))
         finally:
             _PART_SEARCHES.release()

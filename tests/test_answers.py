@@ -31,10 +31,15 @@ FACTS = [
     pytest.param("How many in-person Views & Voices events are planned?", ["50+"], ROUNDUP, None, id="views-voices"),
     pytest.param("What did the Cabinet Member say about the number of cases going to tribunal?",
                  ["should be the exception"], MINUTES, None, id="tribunal"),
+    # the minutes call him "the CMR": a spelled-out acronym in the question credits the acronym in the documents
+    pytest.param("What did the Cabinet Member say about tribunals?", ["should be the exception"], MINUTES, None,
+                 id="tribunal-short"),
     pytest.param("what was promised about the EHCP backlog?", ["1,000", "August 2022"], MINUTES, None, id="ehcp-backlog"),
     pytest.param("How many schools were given SEND reviews?", ["45", "17%"], AGENDA, None, id="send-reviews"),
     pytest.param("When is the next review meeting for the APP?", ["September 2023"], AGENDA, None, id="app-next-review"),
     pytest.param("Who leads the attendance strategy?", ["Sarah Wilkins"], AGENDA, 40, id="who-leads"),
+    # the day is only in the paper's title line: a heading answers "when" when it gives a day
+    pytest.param("What date was the Worcestershire Children First AGM?", ["24.9.2024"], AGM, None, id="dated-title"),
 ]
 
 

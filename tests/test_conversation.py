@@ -1,5 +1,5 @@
 """Follow-up questions read against the conversation (retrieve/conversation.py), and what the web app offers to ask
-next or instead (sendbot/web/suggest.py): pure functions, checked on the corpus's own phrasing and section titles."""
+next or instead (sendbot/core/topics.py, sendbot/web/suggest.py): pure functions, checked on the corpus's own phrasing and section titles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 
 from retrieve.conversation import Resolved, leans_on_previous, resolve, topic_of
 from sendbot.core.models import Passage
-from sendbot.web.suggest import clean_title, missing_words, passage_topics
+from sendbot.core.topics import clean_title, passage_topics
+from sendbot.web.suggest import missing_words
 from support import make_chunk
 
 EP = "my son's EP assessment is late"

@@ -11,6 +11,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from answer.refusal import nearest_topics
 from retrieve.hybrid import reciprocal_rank_fusion
 from retrieve.query import (CONTACT_QUESTION, expand_acronyms, glossary_words, part_query, prepare_query, split_question,
                             strip_instructions)
@@ -213,6 +214,21 @@ def test_a_part_that_rescores_a_shared_sentence_keeps_the_higher_score():
     merged, required = merge_parts(whole, [part], k=1)
     assert [p.chunk.id for p in merged.passages] == ["a"]
     assert [s.score for s in merged.sentences] == [0.8] and required[0].score == 0.8
+
+
+def test_a_part_whose_best_sentence_an_earlier_part_has_is_answered_by_its_best_other_one():
+    whole = _ranked(("a", [0.9, 0.5]))
+    first, second = _ranked(("a", [0.8])), _ranked(("a", [0.7, 0.6]))  # both parts' best is the first sentence
+    _, required = merge_parts(whole, [first, second], k=1)
+    assert [(s.start, s.score) for s in required] == [(0, 0.9), (5, 0.6)]  # a sentence keeps its best score
+
+
+def test_a_refusal_offers_clean_section_titles_else_the_documents_titles():
+    title = "Children and Families Overview and Scrutiny Panel agenda pack, 24 May 2023"
+    shouting = "DO I HAVE TO WITHDRAW IF I HAVE A DISCLOSABLE INTEREST WHICH"
+    found = [Passage(make_chunk("Text.", section=s, title=title), 0.0, 0.0) for s in (shouting, "Attendance Strategy")]
+    assert nearest_topics(found) == ["Attendance Strategy"]
+    assert nearest_topics(found[:1]) == [title]  # no section reads as a topic: the document is named instead
 
 
 def test_reranked_top_keeps_only_the_sentences_of_the_kept_passages():

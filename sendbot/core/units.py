@@ -8,8 +8,9 @@ Usually a unit is a sentence. Three structures make a larger or a different unit
   ("A Member queried who ...", "The Chief Executive was asked how ..."): the question itself is not an answer,
   and the response that follows it (the next lines; in minutes, the rest of the same paragraph) inherits its
   words, so it can be found by the question it answers;
-- a sentence that names its subject only by pointing back ("This initiative delivers workshops ...") is also a
-  unit together with the sentence before it, so the answer says what "this" is.
+- a sentence that names its subject only by pointing back ("This initiative delivers workshops ...") is a unit
+  together with the sentence before it, not alone, so the answer says what "this" is (alone only when the two
+  would be too long to quote).
 Every unit is a span of the passage text, so a quote taken from it is verbatim. Headings, lead-ins and planted
 instructions are units that answer nothing (`answers_something`); the rest are quotable, and ingest embeds them.
 """
@@ -86,7 +87,8 @@ def _sentence_units(line: str, start: int, asked: str) -> list[Unit]:
         if (before and before.kind == "sentence" and not reported and _REFERS_BACK.match(text)
                 and len(line[before.start - start : sentence.end].split()) <= MAX_PAIR_WORDS):
             units.append(Unit(before.start, unit.end, "sentence", asked))  # "This initiative ..." with what it is
-        units.append(unit)
+        else:
+            units.append(unit)
         before = unit
         if reported:
             asked = text

@@ -24,12 +24,13 @@ from retrieve.conversation import Resolved, resolve, topic_of
 from sendbot.core.config import Settings
 from sendbot.core.dates import format_date, parse_day
 from sendbot.core.models import CITATION_FIELDS, Answer, Filters, Passage
+from sendbot.core.topics import passage_topics
 from sendbot.feedback import FeedbackStore
 from sendbot.web.admin import NOT_SIGNED_IN, SIGNED_IN, SIGNED_OUT, Administration, admin_only
 from sendbot.web.chat import last_exchange, render_conversation
 from sendbot.web.render import (Around, describe_filters, esc, render_answer, render_document_list,
                                 render_documents_table, render_note, render_upload_results, short_title)
-from sendbot.web.suggest import missing_words, passage_topics
+from sendbot.web.suggest import missing_words
 from sendbot.web.sync import sync_configured
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ class WebHandlers:
 
     def next_questions(self, reply: Answer, passages: list[Passage]) -> list[str]:
         """Up to FOLLOW_UPS clean section titles of the passages the question found, not those it quotes: questions
-        the documents answer, in their own words (see suggest.clean_title for how well they answer)."""
+        the documents answer, in their own words (see sendbot.core.topics.clean_title for how well they answer)."""
         return passage_topics(passages, exclude=[c.section for c in reply.citations] + [reply.question],
                               limit=FOLLOW_UPS)
 
