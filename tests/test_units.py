@@ -114,6 +114,16 @@ def test_a_sentence_that_points_back_is_quoted_only_with_the_sentence_it_points_
     assert "The Steer Clear initiative has been launched." in units and "Inputs are planned." in units
 
 
+def test_a_sentence_points_back_also_after_a_connective_or_a_preposition():
+    text = ("NWCSP has identified Reducing Violence and Abuse as a priority. Further, within this priority the "
+            "Partnership has a commitment to reduce nuisance. The Plan runs to 2024.")
+    units = _texts(text, "sentence")
+    assert ("NWCSP has identified Reducing Violence and Abuse as a priority. Further, within this priority the "
+            "Partnership has a commitment to reduce nuisance.") in units
+    assert "Further, within this priority the Partnership has a commitment to reduce nuisance." not in units
+    assert "The Plan runs to 2024." in units  # "The" is not "They"
+
+
 def test_a_sentence_that_points_back_stays_a_unit_alone_when_the_pair_would_be_too_long():
     before = "The Steer Clear initiative " + "has been launched across the county by the police " * 7 + "this year."
     text = f"{before} This initiative delivers workshops on knives."

@@ -35,7 +35,10 @@ _REPORTED_QUESTION = re.compile(
     r"(?:queried|asked|questioned|enquired|inquired|sought clarification|raised (?:a|the) question)\b"
     r"|\ba question was (?:raised|asked)\b"
     r"|\bwas asked (?:how|what|whether|why|when|where|who|which|if|about)\b", re.I)
-_REFERS_BACK = re.compile(r"(?:This|These|Such|They|Their|Its|He|She)\b")
+# "This initiative ...", also after a connective or a preposition: "Further, within this priority ...".
+_REFERS_BACK = re.compile(r"(?:(?:Further|Furthermore|However|Additionally|In addition|Also|As a result),\s+)?"
+                          r"(?:(?:[Ww]ithin|[Ii]n|[Ff]or|[Ff]rom|[Uu]nder|[Aa]s part of|[Tt]hrough)\s+)?"
+                          r"(?:[Tt]his|[Tt]hese|[Ss]uch|[Tt]hey|[Tt]heir|[Ii]ts|[Hh]e|[Ss]he)\b")
 MAX_PAIR_WORDS = 60  # a pointing-back sentence and the one before it, together
 _ITEM = re.compile(rf"{BULLET_LINE.pattern}|{NUMBERED_LINE.pattern}|^[\u2022\u00b7\u25aa\u25cf\u2013]\s?\S")
 
