@@ -212,7 +212,7 @@ class Store:
                 ids=[c.id for c in batch],
                 embeddings=embeddings[start : start + BATCH],
                 documents=[c.text for c in batch],
-                metadatas=[{**c.metadata(), "date_ord": int(c.date.replace("-", "") or 0), "written": written,
+                metadatas=[{**c.metadata(), "written": written,
                             UNITS_KEY: units_of} for c, units_of in zip(batch, packed[start : start + BATCH])],
             )
         self.files[doc.source] = FileRecord(

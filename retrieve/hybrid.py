@@ -46,7 +46,10 @@ class HybridRetriever:
         self.duplicate_similarity = duplicate_similarity
         self.chunks, self.vectors = store.load_chunks()
         self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
-        self.keyword_rows = np.array([self.position.get(cid, -1) for cid in keyword.ids], dtype=np.int64)
+        rows = np.array([self.position.get(cid, -1) for cid in keyword.ids], dtype=np.int64)
+        # the keyword index may hold rows of versions this snapshot lacks: those are never admitted
+        self.keyword_live = rows >= 0
+        self.keyword_rows = np.where(self.keyword_live, rows, 0)  # each keyword row's chunk row (0 where not live)
         self._masks: dict[Filters, np.ndarray] = {}
 
     def search(self, query: Query, k: int = 5, filters: Filters = Filters()) -> SearchResult:
@@ -91,8 +94,7 @@ class HybridRetriever:
         scores = self.keyword.scores(text)
         if scores.size == 0:
             return []
-        in_index = self.keyword_rows >= 0  # the keyword index may hold rows of versions this snapshot lacks
-        keep = in_index & admitted[np.where(in_index, self.keyword_rows, 0)] & (scores > 0)
+        keep = self.keyword_live & admitted[self.keyword_rows] & (scores > 0)
         scores = np.where(keep, scores, 0.0)
         top = np.argsort(-scores)[: self.candidates]
         return [self.keyword.ids[i] for i in top if scores[i] > 0]

@@ -91,14 +91,21 @@ def strip_instructions(question: str) -> tuple[str, bool]:
     return " ".join(" ".join(p for p in kept if _QUESTION.search(p)).split()), True
 
 
+def spelled_out(text: str) -> list[tuple[str, str]]:
+    """(acronym, expansion) for each glossary expansion the text spells out ("Cabinet Member" for CMR)."""
+    lowered = text.lower()
+    return [(acronym, e) for acronym, expansions in acronyms() for e in expansions
+            if re.search(rf"\b{re.escape(e.lower())}\b", lowered)]
+
+
 def expand_acronyms(text: str) -> str:
     """Append the expansions of acronyms and everyday words in the text, and the acronyms of spelled-out terms."""
     additions: list[str] = []
-    lowered = text.lower()
+    written_out = {acronym for acronym, _ in spelled_out(text)}
     for acronym, expansions in acronyms():
         if re.search(rf"\b{re.escape(acronym)}s?\b", text, re.IGNORECASE):
             additions.extend(expansions)
-        elif any(re.search(rf"\b{re.escape(e.lower())}\b", lowered) for e in expansions):
+        elif acronym in written_out:
             additions.append(acronym)
     for word, terms in everyday_words():
         if re.search(rf"\b{re.escape(word)}s?\b", text, re.IGNORECASE):

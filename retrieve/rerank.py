@@ -23,7 +23,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION,
-                            acronyms, glossary)
+                            glossary, spelled_out)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
@@ -157,13 +157,10 @@ def merge_parts(whole: Reranked, parts: list[Reranked], k: int) -> tuple[Reranke
 def _spelled_out_terms(question: str) -> dict[str, set[str]]:
     """For each question word inside a spelled-out acronym ("Cabinet Member" for CMR), the acronym's stem: the
     documents often write the acronym alone ("The CMR provided reassurance ...")."""
-    lowered = question.lower()
     found: dict[str, set[str]] = {}
-    for acronym, expansions in acronyms():
-        for expansion in expansions:
-            if re.search(rf"\b{re.escape(expansion.lower())}\b", lowered):
-                for word in content_words(expansion):
-                    found.setdefault(word, set()).add(_stem(acronym.lower()))
+    for acronym, expansion in spelled_out(question):
+        for word in content_words(expansion):
+            found.setdefault(word, set()).add(_stem(acronym.lower()))
     return found
 
 

@@ -324,7 +324,7 @@ def test_chunks_of_an_interrupted_ingest_are_never_searched_and_are_collected_ne
         store.collection.upsert(
             ids=[c.id for c in chunks], embeddings=get_embedder().encode([c.search_text for c in chunks]),
             documents=[c.text for c in chunks],
-            metadatas=[{**c.metadata(), "date_ord": 0} for c in chunks],
+            metadatas=[c.metadata() for c in chunks],
         )
         half_written += [c.id for c in chunks]
     assert store.collection.count() == count + len(half_written)  # precondition: they really are in Chroma
@@ -354,7 +354,7 @@ def test_collect_garbage_reports_how_many_stale_chunks_it_removed(settings, docs
     stale = dataclasses.replace(doc, sha256="f" * 64)
     chunks = chunk_document(stale, count_tokens)
     store.collection.upsert(ids=[c.id for c in chunks], embeddings=get_embedder().encode([c.search_text for c in chunks]),
-                            documents=[c.text for c in chunks], metadatas=[{**c.metadata(), "date_ord": 0} for c in chunks])
+                            documents=[c.text for c in chunks], metadatas=[c.metadata() for c in chunks])
     assert store.collect_garbage() == len(chunks)
     assert store.collect_garbage() == 0
     assert store.collection.count() == sum(r.chunks for r in store.files.values())

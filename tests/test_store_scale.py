@@ -69,7 +69,7 @@ def test_garbage_is_collected_by_its_count_and_a_full_scan_still_finds_it_behind
     listed = store.collection.count()
     stale = chunk_document(replace(load_document(docs_dir / "carers.md"), sha256="f" * 64), count_tokens)
     store.collection.upsert(ids=[c.id for c in stale], embeddings=get_embedder().encode([c.search_text for c in stale]),
-                            documents=[c.text for c in stale], metadatas=[{**c.metadata(), "date_ord": 0} for c in stale])
+                            documents=[c.text for c in stale], metadatas=[c.metadata() for c in stale])
     assert store.collect_garbage() == len(stale)  # more chunks than listed: the rows are read and judged
     assert store.collect_garbage() == 0 and store.collection.count() == listed
     assert ingest([docs_dir], settings).count("unchanged") == len(DOCS)
@@ -77,11 +77,11 @@ def test_garbage_is_collected_by_its_count_and_a_full_scan_still_finds_it_behind
     # A damaged index: a listed chunk lost and a stale one present, so the count alone cannot tell.
     store.collection.delete(ids=[store.load_chunks()[0][0].id])
     store.collection.upsert(ids=[stale[0].id], embeddings=get_embedder().encode([stale[0].search_text]),
-                            documents=[stale[0].text], metadatas=[{**stale[0].metadata(), "date_ord": 0}])
+                            documents=[stale[0].text], metadatas=[stale[0].metadata()])
     assert store.collect_garbage() == 0  # the quick check, as every ingest makes it
     assert store.collect_garbage(full_scan=True) == 1  # what `sendbot doctor` runs
     store.collection.upsert(ids=[stale[0].id], embeddings=get_embedder().encode([stale[0].search_text]),
-                            documents=[stale[0].text], metadatas=[{**stale[0].metadata(), "date_ord": 0}])
+                            documents=[stale[0].text], metadatas=[stale[0].metadata()])
     assert any(f.status == "repaired" and "removed 1 passages" in f.detail
                for f in examine(settings.data_dir, settings.bm25_dir).findings)
 
