@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from retrieve.query import DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION
+from retrieve.query import DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, RATING, RATING_QUESTION
 from sendbot.core.models import AnswerSentence, Citation, DirectAnswer
 from sendbot.core.text import content_words
 
@@ -56,7 +56,7 @@ def _finder(question: str):
         return lambda text: _expansion(text, _ACRONYM.findall(question))
     words = [w for w in content_words(question) if len(w) >= MIN_ANCHOR_LETTERS] or content_words(question)
     for wanted, pattern, counts in ((_ASKS_SHARE, _PERCENT, True), (NUMBER_QUESTION, _AMOUNT, True),
-                                    (DATE_QUESTION, _DATE, False)):
+                                    (DATE_QUESTION, _DATE, False), (RATING_QUESTION, RATING, False)):
         if wanted.search(question):
             return lambda text, pattern=pattern, counts=counts: _nearest(text, pattern, words, counts)
     return None

@@ -30,7 +30,7 @@ _BOTS_TURN = ("system", "assistant", "developer")
 
 _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|will|would|should|has|have)\b", re.I)
 # What a question asks for: a number, a date, a definition of a term, a way to get in touch, a person (the reranker
-# scores units on it, the answerer states it first).
+# scores units on it, the answerer states it first), a grade.
 NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
 DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
 DEFINITION_QUESTION = re.compile(
@@ -41,6 +41,10 @@ DEFINITION_QUESTION = re.compile(
 CONTACT_QUESTION = re.compile(
     r"\b(e-?mail|phone|telephone|ring|contact (details?|number)|website|web ?(site|page|address|link)|helpline)\b",
     re.I)
+# "What judgement did Ofsted give?": an inspection's grade answers it. A grade is capitalised inside a sentence ("was
+# judged 'Requires Improvement'", "protected Good"); at a sentence's start "Good" is only a word.
+RATING_QUESTION = re.compile(r"\b(judgements?|judgments?|grades?|graded|ratings?|rated|verdict|turn(ed)? out)\b", re.I)
+RATING = re.compile(r"(?:(?<=[^\s.!?:] )|(?<=[^\s.!?:] [\"'‘“]))(Outstanding|Good|Requires Improvement( to be Good)?|Inadequate)\b")
 PERSON_QUESTION = re.compile(r"\bwho(se|s|'s)?\b|\bcontact (point|person|officer)s?\b|\blead person\b|\bsigned\b", re.I)
 
 
@@ -120,6 +124,9 @@ _PART_BREAK = re.compile(
 )
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
 def split_question(text: str) -> list[str]:
     """The parts of a question that asks several things ("When was it held, and when is the next one?").
 
@@ -130,6 +137,14 @@ def split_question(text: str) -> list[str]:
         return [text]
     topic = " ".join(_topic_words(parts[0]))
     return [parts[0]] + [p if len(_topic_words(p)) >= 3 else f"{p} ({topic})" for p in parts[1:]]
+
+
+def asking_part(question: str) -> str:
+    """The sentences of a question that ask (end with "?"), without those that tell the asker's situation
+    ("My son is 16 and wants to leave school. Is he allowed to?"); the whole text when none or all of them ask."""
+    sentences = [s for s in _SENTENCE_END.split(question.strip()) if s]
+    asking = [s for s in sentences if s.endswith("?")]
+    return " ".join(asking) if asking and len(asking) < len(sentences) else question
 
 
 def _topic_words(text: str) -> list[str]:

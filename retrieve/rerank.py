@@ -23,7 +23,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION,
-                            glossary, spelled_out)
+                            RATING, RATING_QUESTION, asking_part, glossary, spelled_out)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
@@ -47,16 +47,21 @@ _WORD = re.compile(r"\b[A-Za-z][a-z]+\b")
 _MONTHS = frozenset("January February March April May June July August September October November December "
                     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split())
 
+# A question's words that tell the asker's situation ("My son is 16 and wants to leave school.") count half as much
+# as those of the sentence that asks ("Is he allowed to?"): they set the scene, the answer need not repeat them.
+SITUATION_WEIGHT = 0.5
 LONG_SENTENCE_WORDS = 40  # words past this count against a sentence: run-on table text makes a poor answer
 
 # What a unit is scored on: meaning (MiniLM cosine), coverage of the question's rarer words, the passage's
 # similarity, answer-type cues ("how many" answered with a number, "when" with a date, "what was promised" with a
 # will/would, "what does X mean" with a definition), a year the question names, questions in the documents, run-on
 # length, the passage's retrieval rank (0 first, towards 1 last), the unit's length (log of its words), and "who"
-# answered with a person's name, and "what is the email/phone/website" with one.
+# answered with a person's name, "what is the email/phone/website" with one, "what judgement/grade" with an
+# inspection's grade, and a unit naming only years other than the question's (a 2021 finding for a 2023 question).
 FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number_missing", "date_match",
             "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words",
-            "passage_rank", "log_words", "person_match", "person_missing", "contact_match", "contact_missing")
+            "passage_rank", "log_words", "person_match", "person_missing", "contact_match", "contact_missing",
+            "rating_match", "year_other")
 # The evidence that the documents answer at all: hand-set weights of the features, kept because neither the learned
 # ranking score nor a logistic regression over the best unit's features (grouped cross-validation on dev) told
 # answerable from unanswerable questions better. A unit of the answer type asked for (a number, a date, a person's
@@ -183,6 +188,7 @@ class QuestionProfile:
     asks_about_questions: bool
     wants_person: bool = False
     wants_contact: bool = False
+    wants_rating: bool = False
 
     @property
     def total_weight(self) -> float:
@@ -259,6 +265,8 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
         profile.wants_person and not named,
         has_contact,  # asked for, and there
         profile.wants_contact and not has_contact,
+        profile.wants_rating and bool(RATING.search(sentence)),
+        bool(profile.years and sentence_years and not profile.years & sentence_years),  # about another year
     ], dtype=np.float64)
 
 
@@ -290,6 +298,7 @@ class SentenceReranker:
             defined=_defined_terms(text) if DEFINITION_QUESTION.search(text) else [],
             years=set(_YEAR.findall(text)), asks_about_questions=bool(_ASKS_ABOUT_QUESTIONS.search(text)),
             wants_person=bool(PERSON_QUESTION.search(text)), wants_contact=bool(CONTACT_QUESTION.search(text)),
+            wants_rating=bool(RATING_QUESTION.search(text)),
         )
 
     def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:
@@ -359,13 +368,15 @@ class SentenceReranker:
         expansions = {a.lower(): e for a, e in glossary()}
         spelled_out = _spelled_out_terms(query.cleaned)
         groups = []
+        asked = set(content_words(asking_part(query.cleaned)))
         for word in dict.fromkeys(content_words(query.cleaned)):
             if word in QUESTION_WORDS:
                 continue
             group = {_stem(word)} | spelled_out.get(word, set())
             for expansion in expansions.get(word, expansions.get(word.rstrip("s"), ())):
                 group |= stems(expansion)
-            groups.append((group, max(self.idf.get(_stem(word), self.default_idf), 0.1)))
+            weight = max(self.idf.get(_stem(word), self.default_idf), 0.1)
+            groups.append((group, weight if word in asked else weight * SITUATION_WEIGHT))
         return groups
 
     def unit_vectors(self, items: list[tuple[str, int, int, str]]) -> list[np.ndarray]:

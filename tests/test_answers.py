@@ -40,6 +40,9 @@ FACTS = [
     pytest.param("Who leads the attendance strategy?", ["Sarah Wilkins"], AGENDA, 40, id="who-leads"),
     # the day is only in the paper's title line: a heading answers "when" when it gives a day
     pytest.param("What date was the Worcestershire Children First AGM?", ["24.9.2024"], AGM, None, id="dated-title"),
+    # a question about a grade is answered by the sentence giving the grade of the year asked, not the earlier one's
+    pytest.param("What overall judgement did Ofsted give the fostering service in 2023?", ['"Good"'], AGENDA, 45,
+                 id="rating"),
 ]
 
 
@@ -87,6 +90,11 @@ def test_answer_states_the_fact_and_cites_its_source(ask, question, facts, sourc
         assert citing, f"no citation quotes {fact!r}: {describe(answer)}"
         assert any(c.source == source and (page is None or c.page == page) for c in citing), (
             f"{fact!r} is not cited from {source}{f' page {page}' if page else ''}: {describe(answer)}")
+
+
+def test_a_grade_question_is_answered_first_with_the_grade(ask):
+    answer = ask("What overall judgement did Ofsted give the fostering service in 2023?")
+    assert answer.direct and answer.direct.text == "Good", describe(answer)
 
 
 @pytest.mark.parametrize(("question", "facts", "source", "page"), FACTS)

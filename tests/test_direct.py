@@ -16,7 +16,8 @@ PASSAGE = ("Intro line.\nOn 29 March 2022, the review was published. 45 schools 
            "schools. There is currently a delay of up to 8 weeks in the allocation of assessments.\n"
            "The next review meeting will take place in September 2023. CARM stands for “Complex Adult Risk Management”.\n"
            "The Special Educational Needs and Disabilities (SEND) team meets monthly.\n"
-           "66% of compliments came from parent carers and 26% came from schools.")
+           "66% of compliments came from parent carers and 26% came from schools.\n"
+           "Good progress was made. The 2021 inspection judgement was 'Requires Improvement'; in 2023 it was \"Good\".")
 
 
 def _direct(question: str, *sentences: str):
@@ -39,6 +40,10 @@ def _direct(question: str, *sentences: str):
      "66% of compliments came from parent carers and 26% came from schools.", "66%"),
     ("What does SEND mean?", "The Special Educational Needs and Disabilities (SEND) team meets monthly.",
      "Special Educational Needs and Disabilities"),
+    # an inspection's grade, without its quotation marks; "Good" opening a sentence is no grade
+    ("What judgement did the 2021 inspection give?",
+     "Good progress was made. The 2021 inspection judgement was 'Requires Improvement'; in 2023 it was \"Good\".",
+     "Requires Improvement"),
 ])
 def test_the_direct_answer_is_the_span_that_answers_what_was_asked(question, sentence, expected):
     assert _direct(question, sentence) == expected

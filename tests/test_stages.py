@@ -13,7 +13,7 @@ import pytest
 
 from answer.refusal import nearest_topics
 from retrieve.hybrid import reciprocal_rank_fusion
-from retrieve.query import (CONTACT_QUESTION, expand_acronyms, glossary_words, part_query, prepare_query, split_question,
+from retrieve.query import (CONTACT_QUESTION, RATING_QUESTION, asking_part, expand_acronyms, glossary_words, part_query, prepare_query, split_question,
                             strip_instructions)
 from retrieve.rerank import FEATURES, QuestionProfile, merge_parts, unit_features
 from retrieve.spelling import Speller
@@ -265,3 +265,27 @@ def test_a_question_for_a_way_to_get_in_touch_wants_a_unit_that_gives_one(questi
     assert contact("Please contact Scrutiny on 01905 844965 or scrutiny@worcestershire.gov.uk") == (1, 0)
     assert contact("See www.worcestershire.gov.uk/send for details.") == (1, 0)
     assert contact("A Complaints Officer for SEND took up post in April.") == (0, 1)
+
+
+def test_a_grade_question_wants_a_grade_and_a_unit_of_another_year_counts_against_it():
+    question = "What overall judgement did Ofsted give the fostering service in 2023?"
+    assert RATING_QUESTION.search(question)
+    profile = QuestionProfile(groups=[], wants_number=False, wants_date=False, wants_commitment=False, defined=[],
+                              years={"2023"}, asks_about_questions=False, wants_rating=True)
+    passage = Passage(make_chunk("x"), score=1.0, similarity=0.5)
+
+    def features(sentence: str) -> tuple[float, float]:
+        named = dict(zip(FEATURES, unit_features(profile, sentence, set(), passage, {"2021", "2023"},
+                                                 Unit(0, 1, "sentence"), 0.0)))
+        return named["rating_match"], named["year_other"]
+
+    assert features("The inspection in February 2023 gave the judgement \"Good\".") == (1, 0)
+    assert features("The 2021 inspection gave a judgement of 'Requires Improvement'.") == (1, 1)
+    assert features("Good progress has been made on the plan.") == (0, 0)  # a sentence's first word is no grade
+
+
+def test_the_sentences_that_ask_are_told_from_those_that_tell_the_askers_situation():
+    assert asking_part("My son is 16 and wants to leave school. Is he allowed to?") == "Is he allowed to?"
+    assert asking_part("when does the survey open? i missed the last one") == "when does the survey open?"
+    assert asking_part("Who are FiP? What happened to them?") == "Who are FiP? What happened to them?"
+    assert asking_part("tell me about short breaks") == "tell me about short breaks"
