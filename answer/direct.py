@@ -65,10 +65,10 @@ def _finder(question: str):
 def _nearest(text: str, pattern: re.Pattern, words: list[str], counts: bool) -> tuple[int, int] | None:
     """The match of `pattern` closest to a word of the question (the first match when none of them occurs). A count
     comes before what it counts ("66% of compliments", "45 schools"), so for counts a question word after the match
-    is preferred: one before it counts as BEHIND_PENALTY times as far."""
+    is preferred: one before it counts as BEHIND_PENALTY times as far. None for a table row with several matches."""
     matches = [m.span() for m in pattern.finditer(text)]
-    if not matches:
-        return None
+    if not matches or "\t" in text and len(matches) > 1:
+        return None  # in a table row each cell holds its own column's value: the row alone cannot say which answers
     lowered = text.lower()
     anchors = [m.start() for w in words for m in re.finditer(rf"\b{re.escape(w[:5])}", lowered)]
     if not anchors:

@@ -13,6 +13,7 @@ from answer.direct import direct_answer
 from answer.refusal import no_question, not_found
 from sendbot.core.dates import last_day
 from sendbot.core.models import Answer, AnswerSentence, Citation, Passage, Query, Reranked, ScoredSentence
+from sendbot.core.units import quoted_with_header
 
 KEEP_RATIO = 0.8  # further units must score this share of the best one
 REDUNDANT_SIMILARITY = 0.9
@@ -39,6 +40,7 @@ class ExtractiveAnswerer:
             return not_found(query.question, ranked.passages, ranked.evidence)
         chosen = self._choose(ranked.sentences, [s for s in part_answers if s.score >= self.min_evidence],
                               ranked.passages)
+        chosen = with_headers(chosen, ranked.passages)
         return self._compose(query, ranked.passages, latest_first(chosen, ranked.passages), ranked.evidence)
 
     def _choose(self, scored: list[ScoredSentence], required: list[ScoredSentence],
@@ -84,6 +86,20 @@ class ExtractiveAnswerer:
         )
         return Answer(query.question, mark_earlier(sentences), tuple(citations), refused=False, evidence=round(best, 4),
                       direct=direct_answer(query.cleaned, sentences, citations))
+
+
+def with_headers(chosen: list[ScoredSentence], passages: list[Passage]) -> list[ScoredSentence]:
+    """The chosen units with each table row quoted from its table's header row (`quoted_with_header`); rows of one
+    table that then overlap become one quote, where the first of them was."""
+    quoted: list[ScoredSentence] = []
+    for unit in chosen:
+        unit = replace(unit, start=quoted_with_header(passages[unit.passage].chunk.text, unit.start, unit.end))
+        same = next((i for i, q in enumerate(quoted) if q.passage == unit.passage and q.start < unit.end and unit.start < q.end), None)
+        if same is None:
+            quoted.append(unit)
+        else:
+            quoted[same] = replace(quoted[same], start=min(quoted[same].start, unit.start), end=max(quoted[same].end, unit.end))
+    return quoted
 
 
 def latest_first(chosen: list[ScoredSentence], passages: list[Passage]) -> list[ScoredSentence]:

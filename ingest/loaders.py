@@ -281,13 +281,27 @@ def read_pdf_pages(path: Path, start: int = 0, stop: int | None = None, keep_ope
         try:
             count = len(reader.pages)
             stop = count if stop is None else min(stop, count)
-            texts = tuple(reader.pages[i].extract_text() or "" for i in range(start, stop))
+            texts = tuple(_page_text(reader.pages[i]) for i in range(start, stop))
             title = "" if start else str((reader.metadata or {}).get("/Title") or "")
             date = "" if start else _pdf_own_date(reader)
         finally:
             if not keep_open:
                 _kept_reader.cache_clear()
     return PdfPages(start, texts, count, title, date)
+
+
+def _page_text(page) -> str:
+    """A PDF page's text as pypdf extracts it, with its tables (if the page may hold one) as tab-separated rows."""
+    from ingest.pdf_tables import looks_tabular, rebuild_tables
+
+    plain = page.extract_text() or ""
+    if not looks_tabular(plain):
+        return plain
+    try:
+        layout = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode fails on some pages that the default mode reads: the page keeps its text
+        return plain
+    return rebuild_tables(plain, layout)
 
 
 @functools.lru_cache(maxsize=1)

@@ -19,7 +19,7 @@ def _join_page(page: str, vocabulary: set[str]) -> str:
     lines = [line for line in page.split("\n") if line.strip()]
     if not lines:
         return ""
-    widths = sorted(len(line) for line in lines)
+    widths = sorted(len(line) for line in lines if "\t" not in line) or [0]  # the prose's width, not a table row's
     full = widths[int(len(widths) * 0.9)] if len(widths) > 4 else widths[-1]
     paragraphs: list[list[str]] = []
     for line in lines:
@@ -33,6 +33,8 @@ def _join_page(page: str, vocabulary: set[str]) -> str:
 def _continues(previous: str, line: str, full: int) -> bool:
     """True when `line` wraps on from the line `previous` rather than starting a new block."""
     if _BLOCK_START.match(line) or len(previous) < 0.7 * full:  # a short line ends its paragraph
+        return False
+    if "\t" in previous or "\t" in line:  # a table's row (ingest.pdf_tables) is a line of its own
         return False
     if previous.endswith(":"):
         return False

@@ -42,9 +42,10 @@ CONTACT_QUESTION = re.compile(
     r"\b(e-?mail|phone|telephone|ring|contact (details?|number)|website|web ?(site|page|address|link)|helpline)\b",
     re.I)
 # "What judgement did Ofsted give?": an inspection's grade answers it. A grade is capitalised inside a sentence ("was
-# judged 'Requires Improvement'", "protected Good"); at a sentence's start "Good" is only a word.
+# judged 'Requires Improvement'", "protected\tGood"); at a sentence's start "Good" is only a word.
 RATING_QUESTION = re.compile(r"\b(judgements?|judgments?|grades?|graded|ratings?|rated|verdict|turn(ed)? out)\b", re.I)
-RATING = re.compile(r"(?:(?<=[^\s.!?:] )|(?<=[^\s.!?:] [\"'‘“]))(Outstanding|Good|Requires Improvement( to be Good)?|Inadequate)\b")
+RATING = re.compile(r"(?:(?<=[^\s.!?:] )|(?<=[^\s.!?:] [\"'‘“])|(?<=\t))(Outstanding|Good|Requires Improvement( to be Good)?"
+                    r"|Inadequate)\b")  # after a tab: a table's cell
 PERSON_QUESTION = re.compile(r"\bwho(se|s|'s)?\b|\bcontact (point|person|officer)s?\b|\blead person\b|\bsigned\b", re.I)
 
 

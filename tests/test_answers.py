@@ -43,6 +43,8 @@ FACTS = [
     # a question about a grade is answered by the sentence giving the grade of the year asked, not the earlier one's
     pytest.param("What overall judgement did Ofsted give the fostering service in 2023?", ['"Good"'], AGENDA, 45,
                  id="rating"),
+    # a PDF table's row, quoted with the header that says what its numbers are
+    pytest.param("how many delegates came in the year?", ["Year End", "2,681"], AGENDA, 8, id="table-row"),
 ]
 
 

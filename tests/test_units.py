@@ -1,7 +1,7 @@
 """Answer units follow the document's structure: a lead-in travels with its list, a question is never an answer."""
 
 from retrieve.rerank import names_someone, proper_words
-from sendbot.core.units import answer_units, answers_something
+from sendbot.core.units import answer_units, answers_something, quoted_with_header
 
 
 def _texts(text: str, kind: str) -> list[str]:
@@ -134,3 +134,15 @@ def test_a_sentence_ending_its_line_without_a_full_stop_is_not_taken_for_a_headi
     text = ("It can also be emailed. Please contact Scrutiny on telephone number 01905 844965 or by emailing "
             "scrutiny@worcestershire.gov.uk\nAgenda")
     assert _answers(text, "Please contact Scrutiny on telephone number 01905 844965 or by emailing scrutiny@worcestershire.gov.uk")
+
+
+def test_a_table_row_counts_its_header_and_is_quoted_with_it_when_close_under_it():
+    text = "Training figures\nNumber of\tApril\tYear End\nDelegates\t429\t2,681\nSessions\t9\t106\nA\t1\t2\nB\t3\t4"
+    rows = {text[u.start : u.end]: u for u in answer_units(text) if "\t" in text[u.start : u.end]}
+    assert rows["Delegates\t429\t2,681"].responds_to == "Number of\tApril\tYear End"
+    delegates = text.index("Delegates")
+    assert text[quoted_with_header(text, delegates, text.index("\n", delegates)):text.index("\n", delegates)] == (
+        "Number of\tApril\tYear End\nDelegates\t429\t2,681")
+    last = text.index("B\t3")
+    assert quoted_with_header(text, last, len(text)) == last  # four rows down: the row alone
+    assert quoted_with_header(text, 0, len("Training figures")) == 0  # not a table row

@@ -1,6 +1,6 @@
 """Answer units: the pieces of a passage an answer may quote, following the document's own structure.
 
-Usually a unit is a sentence. Three structures make a larger or a different unit:
+Usually a unit is a sentence. These structures make a larger or a different unit:
 - a lead-in that introduces a list ("The priorities are:", "four significant weaknesses remained:") together with
   the list items that follow it, so an answer never stops at the colon; in PDF tables a short label ("Approach")
   heads its items the same way;
@@ -11,6 +11,9 @@ Usually a unit is a sentence. Three structures make a larger or a different unit
 - a sentence that names its subject only by pointing back ("This initiative delivers workshops ...") is a unit
   together with the sentence before it, not alone, so the answer says what "this" is (alone only when the two
   would be too long to quote).
+- a table row (cells separated by tabs) under its header row: the headings count for the row ("Year End" for
+  "Delegates ... 2,681"), and a row a few lines under its header is quoted together with it (`quoted_with_header`),
+  so the answer shows what its numbers are.
 Every unit is a span of the passage text, so a quote taken from it is verbatim. Headings, lead-ins and planted
 instructions are units that answer nothing (`answers_something`); the rest are quotable, and ingest embeds them.
 """
@@ -28,6 +31,7 @@ UnitKind = Literal["sentence", "list", "question"]
 MAX_LIST_ITEMS = 6
 MAX_LIST_WORDS = 90
 MAX_LABEL_WORDS = 3  # "Approach", "Next steps": a label heading the items under it in a PDF table
+MAX_ROWS_UNDER_HEADER = 3  # a table row this close under its header row is also quoted with it
 MAX_PLAIN_ITEM_WORDS = 20  # an unmarked line longer than this after the first is prose again, not a list item
 # A sentence of minutes that reports a question put to someone, as opposed to one reporting what they said.
 _REPORTED_QUESTION = re.compile(
@@ -59,8 +63,16 @@ def answer_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     lines = _lines(text)
     asked, listed = "", 0
+    header = -1  # the index of the line holding the first row of the table the line is in (-1: not in a table)
     for index, (start, end) in enumerate(lines):
         line = text[start:end]
+        if "\t" not in line:
+            header = -1
+        elif header < 0:
+            header = index
+        else:  # a row answers with its column headings: they count for it (`quoted_with_header` quotes them too)
+            units.extend(_sentence_units(line, start, text[slice(*lines[header])]))
+            continue
         if _is_question_line(line):
             asked = line
             units.extend(Unit(start + s.start, start + s.end, "question") for s in split_sentences(line))
@@ -75,6 +87,21 @@ def answer_units(text: str) -> list[Unit]:
             listed = items_end  # an item of this list is not a label of another
             units.append(Unit(start, listed, "list", asked))
     return units
+
+
+def quoted_with_header(text: str, start: int, end: int) -> int:
+    """Where a quote of text[start:end] should start: at its table's header row when the unit is a table row at most
+    MAX_ROWS_UNDER_HEADER rows under it (and the whole stays short), so a reader sees what the row's numbers are;
+    else at `start`."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if "\t" not in text[line_start:end]:
+        return start
+    head, rows = line_start, 0
+    while head > 0 and rows <= MAX_ROWS_UNDER_HEADER and "\t" in text[text.rfind("\n", 0, head - 1) + 1 : head - 1]:
+        head, rows = text.rfind("\n", 0, head - 1) + 1, rows + 1
+    if rows == 0 or rows > MAX_ROWS_UNDER_HEADER or len(text[head:end].split()) > MAX_LIST_WORDS:
+        return start
+    return head
 
 
 def _sentence_units(line: str, start: int, asked: str) -> list[Unit]:

@@ -15,7 +15,7 @@ from ingest.loaders import LoadError, load_document
 from sendbot.core.dates import format_date
 from sendbot.core.models import FileRecord
 from sendbot.core.text import looks_like_heading
-from sendbot.web.render import esc
+from sendbot.web.render import CELL_SEPARATOR, esc
 
 START, END = "\x01", "\x02"  # where the quoted words start and end, before the text is cut into blocks
 STYLE = """body { font: 1.05rem/1.6 system-ui, sans-serif; color: #111827; max-width: 46rem; margin: 0 auto;
@@ -47,7 +47,7 @@ def _block(block: str, inside: bool) -> tuple[str, bool]:
         html += "</mark>"
     plain = block.replace(START, "").replace(END, "")
     tag = "h2" if "\n" not in plain and len(plain) < 120 and looks_like_heading(plain) else "p"
-    return f"<{tag}>{html.replace(chr(10), '<br>')}</{tag}>", opened
+    return f"<{tag}>{html.replace(chr(10), '<br>').replace(chr(9), CELL_SEPARATOR)}</{tag}>", opened
 
 
 def reading_html(text: str, quote: str = "") -> str:
@@ -56,7 +56,7 @@ def reading_html(text: str, quote: str = "") -> str:
     at = text.find(quote) if quote else -1
     if at < 0 and quote:  # the same words with different spacing
         words = " ".join(quote.split())
-        flat = text.replace("\n", " ")
+        flat = text.replace("\n", " ").replace("\t", " ")  # a table row's cells are tab-separated
         at = flat.find(words)
         quote = text[at : at + len(words)] if at >= 0 else ""
     if at >= 0 and quote:

@@ -18,13 +18,21 @@ from sendbot.core.models import Answer, AnswerSentence, Citation, FileRecord, Fi
 from sendbot.core.prompts import prompts
 
 
+CELL_SEPARATOR = " | "  # how a table row's cells are shown apart in answers and source cards
+ROW_SEPARATOR = " / "  # and its rows, in an answer's one line
+
+
 def esc(text: object) -> str:
     """Document and user text made safe to put into HTML."""
     return html.escape(str(text), quote=True)
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """The text on one line; a table's cells (tab-separated) and rows kept apart."""
+    if "\t" not in text:
+        return " ".join(text.split())
+    rows = (CELL_SEPARATOR.join(" ".join(c.split()) for c in line.split("\t") if c.strip()) for line in text.split("\n"))
+    return ROW_SEPARATOR.join(row for row in rows if row)
 
 
 def short_title(title: str, limit: int = 80) -> str:
@@ -66,7 +74,7 @@ def passage_url(source: str, page: int | None, quote_text: str = "") -> str:
     quoted words highlighted and scrolled to (see documents.py)."""
     if page or not quote_text:
         return document_url(source, page)
-    return f"{document_url(source)}?{urlencode({'quote': _one_line(quote_text)[:300]})}#sb-passage"
+    return f"{document_url(source)}?{urlencode({'quote': ' '.join(quote_text.split())[:300]})}#sb-passage"
 
 
 def describe_filters(filters: Filters, titles: Mapping[str, str] | None = None) -> str:
@@ -92,7 +100,7 @@ def describe_filters(filters: Filters, titles: Mapping[str, str] | None = None) 
 
 def highlight(text: str, quotes: Iterable[str], stress: tuple[int, int] | None = None) -> str:
     """The passage as HTML with each quoted span wrapped in <mark> and the direct answer's span (`stress`, offsets
-    into the text) in <strong>; line breaks kept as <br>."""
+    into the text) in <strong>; line breaks kept as <br>, a table row's cells shown apart."""
     spans: list[tuple[int, int]] = []
     for quote_text in quotes:
         quote_text = quote_text.strip()
@@ -111,7 +119,7 @@ def highlight(text: str, quotes: Iterable[str], stress: tuple[int, int] | None =
         out.append(f"<mark>{_stressed(text, start, end, stress)}</mark>")
         position = end
     out.append(_stressed(text, position, len(text), stress))
-    return "".join(out).strip().replace("\r\n", "\n").replace("\n", "<br>")
+    return "".join(out).strip().replace("\r\n", "\n").replace("\n", "<br>").replace("\t", CELL_SEPARATOR)
 
 
 def _stressed(text: str, start: int, end: int, stress: tuple[int, int] | None) -> str:
