@@ -25,10 +25,13 @@ MIN_TABLE_LINES = 2  # lines with several aligned cells a table needs
 MAX_SPANNING_LINES = 3  # one-cell lines (a wrapped cell's rest) a table may hold between lines of several cells
 MAX_CELL_WORDS = 40  # a longer cell is a text box of a page laid out in columns, not a table's cell
 # A page is read again in layout mode when at least MIN_SHORT_LINES of its lines, and TABULAR_SHARE of them, are
-# this short: on the bundled agenda pack that is 30 of 58 pages, every page with a table among them.
+# this short, and it has no more than MAX_PAGE_LINES lines: on the bundled agenda pack that is 21 of 58 pages, every
+# page with a table read as rows among them. (Its pages of 150-330 lines, text boxes in narrow columns, cost more
+# than half the layout reading and never gave a row: the default text reads such cells down each column.)
 SHORT_LINE_CHARS = 25
 MIN_SHORT_LINES = 5
 TABULAR_SHARE = 0.17
+MAX_PAGE_LINES = 120
 _LETTERS = re.compile(r"[A-Za-z]+")
 _WORD_END = re.compile(r"([A-Za-z]+)$")
 _WORD_START = re.compile(r"^([a-z]+)(?![^\W\d_])")  # a lower-case word, not the start of one with other letters
@@ -49,6 +52,8 @@ def looks_tabular(plain: str) -> bool:
     """True when a page's default extraction may hold a table: many short lines (a table's cells, each written on a
     line of its own). Only such pages are extracted a second time, in layout mode."""
     lines = [line for line in plain.split("\n") if line.strip()]
+    if len(lines) > MAX_PAGE_LINES:
+        return False  # columns too narrow for rows: text boxes side by side, or a table whose cells wrap line by line
     short = sum(len(line.strip()) <= SHORT_LINE_CHARS for line in lines)
     return short >= MIN_SHORT_LINES and short >= TABULAR_SHARE * len(lines)
 
