@@ -120,7 +120,7 @@ def _region(lines: list[_Line | None], first: int, plain: str) -> tuple[int, int
     for j in range(first + 1, len(lines)):
         line = lines[j]
         if line is None:
-            spaced = spaced or multi > 0
+            spaced = True
         elif _cells(line, plain) and any(_near(s, columns) for s in line.starts):
             columns += [s for s in line.starts if not _near(s, columns)]
             multi, end, loose = multi + 1, j + 1, 0

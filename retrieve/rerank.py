@@ -34,6 +34,15 @@ QUESTION_WORDS = frozenset(
     "happen happens happened say said says tell mean means stand stands does did done going go give given "
     "find know want need like thing things way ways people someone anyone something anything".split()
 )
+# Words that say what kind of answer a question wants ("how often", "what percentage", "whose job") or are the
+# asker's turns of phrase ("actually", "still", "didn't"). They stay in the coverage the evidence is judged on (a
+# document that never says how long cannot answer "how long"), but the ranking also sees the coverage of the
+# question's topic without them, since the sentence that answers rarely repeats them.
+ANSWER_SHAPE_WORDS = frozenset(
+    "often long number numbers percentage proportion figure figures amount money name job role title time "
+    "start starts started exactly actually still currently really "
+    "who's whos they're didn't hasn't haven't can't aren't isn't doesn't don't won't i'm i've it's that's".split()
+)
 _HAS_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*")  # a count or amount, not a year
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
@@ -57,11 +66,12 @@ LONG_SENTENCE_WORDS = 40  # words past this count against a sentence: run-on tab
 # will/would, "what does X mean" with a definition), a year the question names, questions in the documents, run-on
 # length, the passage's retrieval rank (0 first, towards 1 last), the unit's length (log of its words), and "who"
 # answered with a person's name, "what is the email/phone/website" with one, "what judgement/grade" with an
-# inspection's grade, and a unit naming only years other than the question's (a 2021 finding for a 2023 question).
+# inspection's grade, a unit naming only years other than the question's (a 2021 finding for a 2023 question), and
+# the coverage of the question's topic words alone (without ANSWER_SHAPE_WORDS such as "often" or "percentage").
 FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number_missing", "date_match",
             "date_missing", "defines", "commitment", "year_far", "year_near", "is_question", "excess_words",
             "passage_rank", "log_words", "person_match", "person_missing", "contact_match", "contact_missing",
-            "rating_match", "year_other")
+            "rating_match", "year_other", "topic_lexical")
 # The evidence that the documents answer at all: hand-set weights of the features, kept because neither the learned
 # ranking score nor a logistic regression over the best unit's features (grouped cross-validation on dev) told
 # answerable from unanswerable questions better. A unit of the answer type asked for (a number, a date, a person's
@@ -189,6 +199,7 @@ class QuestionProfile:
     wants_person: bool = False
     wants_contact: bool = False
     wants_rating: bool = False
+    topic: tuple[bool, ...] = ()  # for each group, whether its word is about the topic, not an ANSWER_SHAPE_WORD
 
     @property
     def total_weight(self) -> float:
@@ -267,6 +278,8 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
         profile.wants_contact and not has_contact,
         profile.wants_rating and bool(RATING.search(sentence)),
         bool(profile.years and sentence_years and not profile.years & sentence_years),  # about another year
+        sum(w for (group, w), topic in zip(profile.groups, profile.topic) if topic and group & words)
+        / (sum(w for (_, w), topic in zip(profile.groups, profile.topic) if topic) or 1.0),
     ], dtype=np.float64)
 
 
@@ -292,8 +305,10 @@ class SentenceReranker:
     def profile(self, query: Query) -> QuestionProfile:
         """What the question asks for."""
         text = query.cleaned
+        words, groups = self._term_groups(query)
         return QuestionProfile(
-            groups=self._term_groups(query), wants_number=bool(NUMBER_QUESTION.search(text)),
+            groups=groups, topic=tuple(word not in ANSWER_SHAPE_WORDS for word in words),
+            wants_number=bool(NUMBER_QUESTION.search(text)),
             wants_date=bool(DATE_QUESTION.search(text)), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
             defined=_defined_terms(text) if DEFINITION_QUESTION.search(text) else [],
             years=set(_YEAR.findall(text)), asks_about_questions=bool(_ASKS_ABOUT_QUESTIONS.search(text)),
@@ -363,11 +378,12 @@ class SentenceReranker:
                 rough.append((features, i, unit.start, unit.end, sentence))
         return rough
 
-    def _term_groups(self, query: Query) -> list[tuple[set[str], float]]:
-        """Each question term with its acronym expansions (any one matching counts), weighted by rarity."""
+    def _term_groups(self, query: Query) -> tuple[list[str], list[tuple[set[str], float]]]:
+        """The question's terms, and each one with its acronym expansions (any one matching counts), weighted by
+        rarity."""
         expansions = {a.lower(): e for a, e in glossary()}
         spelled_out = _spelled_out_terms(query.cleaned)
-        groups = []
+        words, groups = [], []
         asked = set(content_words(asking_part(query.cleaned)))
         for word in dict.fromkeys(content_words(query.cleaned)):
             if word in QUESTION_WORDS:
@@ -376,8 +392,9 @@ class SentenceReranker:
             for expansion in expansions.get(word, expansions.get(word.rstrip("s"), ())):
                 group |= stems(expansion)
             weight = max(self.idf.get(_stem(word), self.default_idf), 0.1)
+            words.append(word)
             groups.append((group, weight if word in asked else weight * SITUATION_WEIGHT))
-        return groups
+        return words, groups
 
     def unit_vectors(self, items: list[tuple[str, int, int, str]]) -> list[np.ndarray]:
         """The vectors of (chunk id, start, end, text) units: as ingest stored them, else embedded now (a chunk

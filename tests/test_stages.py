@@ -289,3 +289,15 @@ def test_the_sentences_that_ask_are_told_from_those_that_tell_the_askers_situati
     assert asking_part("when does the survey open? i missed the last one") == "when does the survey open?"
     assert asking_part("Who are FiP? What happened to them?") == "Who are FiP? What happened to them?"
     assert asking_part("tell me about short breaks") == "tell me about short breaks"
+
+
+def test_the_ranking_also_sees_the_topics_coverage_without_the_words_that_shape_the_question():
+    # "How often is the Inclusion forum held?": the sentence that answers ("a monthly Inclusion forum") never says
+    # "often"; the evidence still counts it (a paper that never says how often cannot answer), the ranking need not
+    profile = QuestionProfile(groups=[({"often"}, 5.0), ({"inclus"}, 2.0), ({"forum"}, 2.0)], wants_number=False,
+                              wants_date=False, wants_commitment=False, defined=[], years=set(),
+                              asks_about_questions=False, topic=(False, True, True))
+    passage = Passage(make_chunk("x"), score=1.0, similarity=0.5)
+    named = dict(zip(FEATURES, unit_features(profile, "A monthly Inclusion forum is held.", {"inclus", "forum"},
+                                             passage, set(), Unit(0, 1, "sentence"), 0.0)))
+    assert named["lexical"] == pytest.approx(4 / 9) and named["topic_lexical"] == 1.0
