@@ -146,3 +146,6 @@ def test_a_table_row_counts_its_header_and_is_quoted_with_it_when_close_under_it
     last = text.index("B\t3")
     assert quoted_with_header(text, last, len(text)) == last  # four rows down: the row alone
     assert quoted_with_header(text, 0, len("Training figures")) == 0  # not a table row
+    words = "Item\tLead\nNEET Strategy\tJudy Gibbs\nAttendance Strategy\tSarah Wilkins"
+    row = words.index("NEET")
+    assert quoted_with_header(words, row, words.index("\n", row)) == row  # a row of words reads well alone

@@ -12,8 +12,8 @@ Usually a unit is a sentence. These structures make a larger or a different unit
   together with the sentence before it, not alone, so the answer says what "this" is (alone only when the two
   would be too long to quote).
 - a table row (cells separated by tabs) under its header row: the headings count for the row ("Year End" for
-  "Delegates ... 2,681"), and a row a few lines under its header is quoted together with it (`quoted_with_header`),
-  so the answer shows what its numbers are.
+  "Delegates ... 2,681"), and a row of figures a few lines under its header is quoted together with it
+  (`quoted_with_header`), so the answer shows what its numbers are.
 Every unit is a span of the passage text, so a quote taken from it is verbatim. Headings, lead-ins and planted
 instructions are units that answer nothing (`answers_something`); the rest are quotable, and ingest embeds them.
 """
@@ -31,7 +31,8 @@ UnitKind = Literal["sentence", "list", "question"]
 MAX_LIST_ITEMS = 6
 MAX_LIST_WORDS = 90
 MAX_LABEL_WORDS = 3  # "Approach", "Next steps": a label heading the items under it in a PDF table
-MAX_ROWS_UNDER_HEADER = 3  # a table row this close under its header row is also quoted with it
+MAX_ROWS_UNDER_HEADER = 3  # a row of figures this close under its table's header row is also quoted with it
+_FIGURE = re.compile(r"[£$]?\d[\d,.]*%?")
 MAX_PLAIN_ITEM_WORDS = 20  # an unmarked line longer than this after the first is prose again, not a list item
 # A sentence of minutes that reports a question put to someone, as opposed to one reporting what they said.
 _REPORTED_QUESTION = re.compile(
@@ -90,18 +91,31 @@ def answer_units(text: str) -> list[Unit]:
 
 
 def quoted_with_header(text: str, start: int, end: int) -> int:
-    """Where a quote of text[start:end] should start: at its table's header row when the unit is a table row at most
-    MAX_ROWS_UNDER_HEADER rows under it (and the whole stays short), so a reader sees what the row's numbers are;
-    else at `start`."""
+    """Where a quote of text[start:end] should start: at its table's header row when the unit is a row of figures at
+    most MAX_ROWS_UNDER_HEADER rows under it (and the whole stays short), so a reader sees what its numbers are;
+    else at `start`. A row of words reads well alone, and is quoted alone."""
     line_start = text.rfind("\n", 0, start) + 1
-    if "\t" not in text[line_start:end]:
+    if "\t" not in text[line_start:end] or not _figures(text[line_start:end]):
         return start
-    head, rows = line_start, 0
-    while head > 0 and rows <= MAX_ROWS_UNDER_HEADER and "\t" in text[text.rfind("\n", 0, head - 1) + 1 : head - 1]:
-        head, rows = text.rfind("\n", 0, head - 1) + 1, rows + 1
+    head, rows = _table_start(text, line_start, MAX_ROWS_UNDER_HEADER + 1)
     if rows == 0 or rows > MAX_ROWS_UNDER_HEADER or len(text[head:end].split()) > MAX_LIST_WORDS:
         return start
     return head
+
+
+def _table_start(text: str, line_start: int, limit: int | None = None) -> tuple[int, int]:
+    """The start of the first row of the table whose row starts at `line_start` (up to `limit` rows up), and how
+    many rows up it is."""
+    head, rows = line_start, 0
+    while head > 0 and (limit is None or rows < limit) and "\t" in text[text.rfind("\n", 0, head - 1) + 1 : head - 1]:
+        head, rows = text.rfind("\n", 0, head - 1) + 1, rows + 1
+    return head, rows
+
+
+def _figures(row: str) -> bool:
+    """True when most of a row's cells after the first are figures ("429", "2,681", "17%", "£60,000")."""
+    cells = [c.strip() for c in row.split("\t")[1:] if c.strip()]
+    return bool(cells) and sum(bool(_FIGURE.fullmatch(c)) for c in cells) * 2 >= len(cells)
 
 
 def _sentence_units(line: str, start: int, asked: str) -> list[Unit]:
