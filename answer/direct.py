@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from retrieve.query import DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, RATING, RATING_QUESTION
+from retrieve.query import (DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERCENT, RATING, RATING_QUESTION,
+                            SHARE_QUESTION)
 from sendbot.core.models import AnswerSentence, Citation, DirectAnswer
 from sendbot.core.text import content_words
 
@@ -25,8 +26,6 @@ _DATE = re.compile(
     rf"\b(?:(?:by|on|in|from|until|before|after)\s+(?:the\s+end\s+of\s+)?)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}"
     rf"(?:\s+(?:19|20)\d\d)?\b|\b\d{{1,2}}[./]\d{{1,2}}[./](?:\d{{4}}|\d{{2}})\b|\b(?:19|20)\d\d\b"
 )
-_PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|per ?cent)")
-_ASKS_SHARE = re.compile(r"\b(percentage|proportion|per ?cent|share)\b", re.I)
 _ACRONYM = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")
 _JOINING = frozenset("and of the for in to with".split())
 MIN_ANCHOR_LETTERS = 5  # question words this long or longer place the answer ("compliments", not "came")
@@ -55,7 +54,7 @@ def _finder(question: str):
     if DEFINITION_QUESTION.search(question) and _ACRONYM.search(question):
         return lambda text: _expansion(text, _ACRONYM.findall(question))
     words = [w for w in content_words(question) if len(w) >= MIN_ANCHOR_LETTERS] or content_words(question)
-    for wanted, pattern, counts in ((_ASKS_SHARE, _PERCENT, True), (NUMBER_QUESTION, _AMOUNT, True),
+    for wanted, pattern, counts in ((SHARE_QUESTION, PERCENT, True), (NUMBER_QUESTION, _AMOUNT, True),
                                     (DATE_QUESTION, _DATE, False), (RATING_QUESTION, RATING, False)):
         if wanted.search(question):
             return lambda text, pattern=pattern, counts=counts: _nearest(text, pattern, words, counts)

@@ -32,6 +32,8 @@ _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|wa
 # What a question asks for: a number, a date, a definition of a term, a way to get in touch, a person (the reranker
 # scores units on it, the answerer states it first), a grade.
 NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
+SHARE_QUESTION = re.compile(r"\b(percentage|proportion|per ?cent|share)\b", re.I)  # a number question wanting a share
+PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|per ?cent)")
 DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
 DEFINITION_QUESTION = re.compile(
     r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b"

@@ -23,7 +23,8 @@ import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION,
-                            RATING, RATING_QUESTION, asking_part, glossary, spelled_out)
+                            PERCENT, RATING, RATING_QUESTION, SHARE_QUESTION, asking_part, glossary,
+                            spelled_out)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
@@ -43,7 +44,10 @@ ANSWER_SHAPE_WORDS = frozenset(
     "start starts started exactly actually still currently really "
     "who's whos they're didn't hasn't haven't can't aren't isn't doesn't don't won't i'm i've it's that's".split()
 )
-_HAS_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*")  # a count or amount, not a year
+# A count or amount: not a year, a date ("6.02.23") or a day of a month ("8 February").
+_HAS_NUMBER = re.compile(r"(?<![\d.,])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b)\d[\d,.]*(?![\d,.])"
+                         r"(?!\s*(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|September|"
+                         r"October|November|December)\b)")
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
@@ -199,6 +203,7 @@ class QuestionProfile:
     wants_person: bool = False
     wants_contact: bool = False
     wants_rating: bool = False
+    wants_share: bool = False
     topic: tuple[bool, ...] = ()  # for each group, whether its word is about the topic, not an ANSWER_SHAPE_WORD
 
     @property
@@ -254,7 +259,10 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
     """The unit's features (FEATURES order) with 0 for "semantic", which needs the unit's vector; `rank` is the
     passage's retrieval rank scaled to 0-1, `named` whether the unit names a person."""
     sentence_years = set(_YEAR.findall(sentence))
-    has_number, has_date = bool(_HAS_NUMBER.search(sentence)), bool(_HAS_DATE.search(sentence))
+    # a share question ("what percentage") wants a percentage; any other number question a count that is not one
+    has_number = bool(PERCENT.search(sentence) if profile.wants_share else
+                      any(not PERCENT.match(sentence, m.start()) for m in _HAS_NUMBER.finditer(sentence)))
+    has_date = bool(_HAS_DATE.search(sentence))
     has_contact = profile.wants_contact and bool(_HAS_CONTACT.search(sentence))
     return np.array([
         0.0,
@@ -313,7 +321,7 @@ class SentenceReranker:
             defined=_defined_terms(text) if DEFINITION_QUESTION.search(text) else [],
             years=set(_YEAR.findall(text)), asks_about_questions=bool(_ASKS_ABOUT_QUESTIONS.search(text)),
             wants_person=bool(PERSON_QUESTION.search(text)), wants_contact=bool(CONTACT_QUESTION.search(text)),
-            wants_rating=bool(RATING_QUESTION.search(text)),
+            wants_rating=bool(RATING_QUESTION.search(text)), wants_share=bool(SHARE_QUESTION.search(text)),
         )
 
     def rerank(self, query: Query, candidates: list[Passage], query_vector: np.ndarray, k: int) -> Reranked:

@@ -301,3 +301,20 @@ def test_the_ranking_also_sees_the_topics_coverage_without_the_words_that_shape_
     named = dict(zip(FEATURES, unit_features(profile, "A monthly Inclusion forum is held.", {"inclus", "forum"},
                                              passage, set(), Unit(0, 1, "sentence"), 0.0)))
     assert named["lexical"] == pytest.approx(4 / 9) and named["topic_lexical"] == 1.0
+
+
+def test_a_count_question_wants_a_count_and_a_share_question_a_percentage():
+    passage = Passage(make_chunk("x"), score=1.0, similarity=0.5)
+
+    def matches(question_is_share: bool, sentence: str) -> bool:
+        profile = QuestionProfile(groups=[], wants_number=True, wants_date=False, wants_commitment=False, defined=[],
+                                  years=set(), asks_about_questions=False, wants_share=question_is_share)
+        named = dict(zip(FEATURES, unit_features(profile, sentence, set(), passage, set(), Unit(0, 1, "sentence"), 0.0)))
+        assert named["number_match"] != named["number_missing"]
+        return bool(named["number_match"])
+
+    assert matches(False, "The 64 compliments from parents were about communication.")  # "how many compliments?"
+    assert not matches(False, "66% of compliments came from parent carers.")
+    assert not matches(False, "The strategy was approved on 8 February 2018.")  # a day is no count
+    assert matches(True, "66% of compliments came from parent carers.")  # "what percentage?"
+    assert not matches(True, "The 64 compliments from parents were about communication.")
