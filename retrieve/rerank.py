@@ -45,9 +45,13 @@ ANSWER_SHAPE_WORDS = frozenset(
     "who's whos they're didn't hasn't haven't can't aren't isn't doesn't don't won't i'm i've it's that's".split()
 )
 # A count or amount: not a year, a date ("6.02.23") or a day of a month ("8 February").
-_HAS_NUMBER = re.compile(r"(?<![\d.,])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b)\d[\d,.]*(?![\d,.])"
+_HAS_NUMBER = re.compile(r"(?<![\d.,/])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b)\d[\d,.]*(?![\d,.])"
                          r"(?!\s*(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|September|"
-                         r"October|November|December)\b)")
+                         r"October|November|December)\b)(?!\s*[-–]\s*\d{1,2}\s+[A-Z][a-z]+ (?:19|20)\d\d)")
+# A number that labels something ("Appendix 1", "Workstream 4", "version 0.7") rather than counting it.
+_LABEL_BEFORE = re.compile(r"\b(?:appendix|annex|item|page|pages|section|paragraph|para|action|workstream|ws|priority|"
+                           r"stage|step|phase|version|wave|tier|level|concern|recommendation|requirement|no\.?|q)\s*$",
+                           re.I)
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
@@ -261,7 +265,8 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
     sentence_years = set(_YEAR.findall(sentence))
     # a share question ("what percentage") wants a percentage; any other number question a count that is not one
     has_number = bool(PERCENT.search(sentence) if profile.wants_share else
-                      any(not PERCENT.match(sentence, m.start()) for m in _HAS_NUMBER.finditer(sentence)))
+                      any(not PERCENT.match(sentence, m.start()) and not _LABEL_BEFORE.search(sentence, 0, m.start())
+                          for m in _HAS_NUMBER.finditer(sentence)))
     has_date = bool(_HAS_DATE.search(sentence))
     has_contact = profile.wants_contact and bool(_HAS_CONTACT.search(sentence))
     return np.array([

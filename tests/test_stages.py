@@ -316,5 +316,6 @@ def test_a_count_question_wants_a_count_and_a_share_question_a_percentage():
     assert matches(False, "The 64 compliments from parents were about communication.")  # "how many compliments?"
     assert not matches(False, "66% of compliments came from parent carers.")
     assert not matches(False, "The strategy was approved on 8 February 2018.")  # a day is no count
+    assert not matches(False, "Appendix 1 - the inspection report of 6 - 10 February 2023, Action 4 of Workstream 4.")
     assert matches(True, "66% of compliments came from parent carers.")  # "what percentage?"
     assert not matches(True, "The 64 compliments from parents were about communication.")
