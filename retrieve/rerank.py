@@ -44,7 +44,8 @@ ANSWER_SHAPE_WORDS = frozenset(
     "start starts started exactly actually still currently really "
     "who's whos they're didn't hasn't haven't can't aren't isn't doesn't don't won't i'm i've it's that's".split()
 )
-# A count or amount: not a year, a date ("6.02.23") or a day of a month ("8 February").
+# A count or amount: not a year, a date ("6.02.23"), a day of a month ("8 February") or a span of days ("6 - 10
+# February 2023").
 _HAS_NUMBER = re.compile(r"(?<![\d.,/])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b)\d[\d,.]*(?![\d,.])"
                          r"(?!\s*(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|September|"
                          r"October|November|December)\b)(?!\s*[-–]\s*\d{1,2}\s+[A-Z][a-z]+ (?:19|20)\d\d)")
@@ -258,15 +259,21 @@ def names_someone(sentence: str, proper: frozenset[str]) -> bool:
     return any(a in proper and b in proper for a, b in _CAPITALISED_PAIR.findall(sentence))
 
 
+def gives_number(sentence: str, share: bool) -> bool:
+    """Whether a unit states the number a number question wants: a percentage for a share question ("what
+    percentage?"), else a count or amount that is no percentage, label ("Appendix 1") or date."""
+    if share:
+        return bool(PERCENT.search(sentence))
+    return any(not PERCENT.match(sentence, m.start()) and not _LABEL_BEFORE.search(sentence, 0, m.start())
+               for m in _HAS_NUMBER.finditer(sentence))
+
+
 def unit_features(profile: QuestionProfile, sentence: str, words: set[str], passage: Passage,
                   passage_years: set[str], unit: Unit, rank: float, named: bool = False) -> np.ndarray:
     """The unit's features (FEATURES order) with 0 for "semantic", which needs the unit's vector; `rank` is the
     passage's retrieval rank scaled to 0-1, `named` whether the unit names a person."""
     sentence_years = set(_YEAR.findall(sentence))
-    # a share question ("what percentage") wants a percentage; any other number question a count that is not one
-    has_number = bool(PERCENT.search(sentence) if profile.wants_share else
-                      any(not PERCENT.match(sentence, m.start()) and not _LABEL_BEFORE.search(sentence, 0, m.start())
-                          for m in _HAS_NUMBER.finditer(sentence)))
+    has_number = gives_number(sentence, profile.wants_share)
     has_date = bool(_HAS_DATE.search(sentence))
     has_contact = profile.wants_contact and bool(_HAS_CONTACT.search(sentence))
     return np.array([
