@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +29,7 @@ from sendbot.core.config import Settings
 from sendbot.core.models import Answer, FileRecord, Filters, IngestReport, Passage
 from sendbot.core.stages import Answerer, QueryCorrector, Reranker, Retriever
 from sendbot.core.text import clean_input, content_words
+from sendbot.core.topics import passage_topics
 
 
 # Searching each part of a several-part question multiplies its cost by the number of parts. One such question at
@@ -68,13 +69,12 @@ class Pipeline:
         pool = max(k, self.settings.rerank_pool)
         found = self.retriever.search(query, pool, filters)
         ranked = self.reranker.rerank(query, found.passages, found.query_vector, pool)
+        nearby = ranked.passages  # the whole ranked pool: a refusal offers the topics of these
         parts = split_question(query.cleaned)[: self.settings.max_question_parts]
-        if len(parts) < 2:
+        # A one-part question, or one asked while another several-part question is searching, is answered whole.
+        if len(parts) < 2 or not _PART_SEARCHES.acquire(blocking=False):
             ranked = ranked.top(k)
-            return self.answerer.answer(query, ranked), ranked.passages
-        if not _PART_SEARCHES.acquire(blocking=False):  # another several-part question is searching: answer whole
-            ranked = ranked.top(k)
-            return self.answerer.answer(query, ranked), ranked.passages
+            return _offering_nearby(self.answerer.answer(query, ranked), nearby), ranked.passages
         # A part's own answer is sought among its evidence pool's passages: the whole question's ranking already
         # reached further, and each part searched as far would multiply the cost of a long question.
         part_pool = max(k, self.settings.evidence_pool)
@@ -89,7 +89,19 @@ class Pipeline:
         finally:
             _PART_SEARCHES.release()
         ranked, part_answers = merge_parts(ranked, part_rankings, k)
-        return self.answerer.answer(query, ranked, part_answers), ranked.passages
+        return _offering_nearby(self.answerer.answer(query, ranked, part_answers), nearby), ranked.passages
+
+
+def _offering_nearby(answer: Answer, nearby: list[Passage]) -> Answer:
+    """The reply with the topics to offer next, taken from the whole ranked pool, not only the top k passages (a
+    few passages rarely carry a section title fit to offer): for an answer, the clean section titles it does not
+    quote; for a "not in these documents" refusal, its nearest topics."""
+    if answer.reason == "not_found":
+        return replace(answer, nearest_topics=tuple(refusal.nearest_topics(nearby)))
+    if answer.refused:
+        return answer
+    quoted = [c.section for c in answer.citations] + [answer.question]
+    return replace(answer, nearest_topics=tuple(passage_topics(nearby, exclude=quoted)))
 
 
 def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overrides) -> Pipeline:

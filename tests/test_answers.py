@@ -14,6 +14,7 @@ from answer.extractive import ExtractiveAnswerer
 from retrieve.query import prepare_query, split_question
 from sendbot.core.models import Answer, Filters
 from sendbot.core.prompts import prompts
+from sendbot.core.topics import clean_title
 from support import assert_grounded
 
 AGENDA = "cfosp-agenda-pack-2023-05-24.pdf"
@@ -321,3 +322,10 @@ def test_further_units_join_an_answer_only_while_it_stays_within_its_words(corpu
     assert len(short.text.split()) < len(full.text.split()), describe(short)
     assert len(short.sentences) == 1 or sum(len(s.text.split()) for s in short.sentences) <= budget, describe(short)
     assert max(c.score for c in short.citations) == max(c.score for c in full.citations)  # the best unit stays
+
+
+def test_a_refusal_offers_clean_topics_from_the_whole_ranked_pool(ask):
+    # the top five passages for a question from outside the papers rarely have a section title fit to offer
+    answer = ask("What is the capital of France?")
+    assert answer.refused and answer.reason == "not_found"
+    assert answer.nearest_topics and all(clean_title(t) == t for t in answer.nearest_topics), answer.nearest_topics

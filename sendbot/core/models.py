@@ -313,7 +313,7 @@ class Answer:
     citations: tuple[Citation, ...]
     refused: bool
     message: str = ""  # why it refused, in plain words ("" for an answer)
-    nearest_topics: tuple[str, ...] = ()
+    nearest_topics: tuple[str, ...] = ()  # topics the documents do cover: to ask next, or instead of a refused question
     evidence: float = 0.0  # best sentence score, what the refusal threshold is compared with
     reason: RefusalReason = ""  # the refusal's kind, for code: the message is for people
     answerer: AnswererName = "extractive"  # who phrased it: sentences copied from documents, or a language model

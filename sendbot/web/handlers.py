@@ -24,7 +24,7 @@ from retrieve.conversation import Resolved, resolve, topic_of
 from sendbot.core.config import Settings
 from sendbot.core.dates import format_date, parse_day
 from sendbot.core.models import CITATION_FIELDS, Answer, Filters, Passage
-from sendbot.core.topics import passage_topics
+from sendbot.core.topics import clean_title, passage_topics
 from sendbot.feedback import FeedbackStore
 from sendbot.web.admin import NOT_SIGNED_IN, SIGNED_IN, SIGNED_OUT, Administration, admin_only
 from sendbot.web.chat import last_exchange, render_conversation
@@ -117,8 +117,12 @@ class WebHandlers:
         return [*history, message], "", {**(answers or {}), turn: shown}
 
     def next_questions(self, reply: Answer, passages: list[Passage]) -> list[str]:
-        """Up to FOLLOW_UPS clean section titles of the passages the question found, not those it quotes: questions
-        the documents answer, in their own words (see sendbot.core.topics.clean_title for how well they answer)."""
+        """Up to FOLLOW_UPS clean section titles of the passages the question found (the reply's nearest topics, from
+        the whole ranked pool, else its top passages), not those it quotes: questions the documents answer, in their
+        own words (see sendbot.core.topics.clean_title for how well they answer)."""
+        offered = [t for t in reply.nearest_topics if clean_title(t) == t]  # from the whole ranked pool (bot.py)
+        if offered:
+            return offered[:FOLLOW_UPS]
         return passage_topics(passages, exclude=[c.section for c in reply.citations] + [reply.question],
                               limit=FOLLOW_UPS)
 
