@@ -63,14 +63,15 @@ def rebuild_tables(plain: str, layout: str) -> str:
     docstring)."""
     vocabulary = known_words() | {w.lower() for w in _LETTERS.findall(plain)}  # to make a wrapped word whole
     stripped, where = _without_spaces(plain)
-    pieces, done = [], 0
+    pieces, done, searched = [], 0, 0  # `searched`: characters of `stripped` up to `done`
     for rows in _tables(layout, plain):
         rows = [[_join_lines(cell, vocabulary) for cell in row] for row in rows]
         wanted = "".join("".join(cell.split()) for row in rows for cell in row)
-        found = stripped.find(wanted, len("".join(plain[:done].split())))
+        found = stripped.find(wanted, searched)
         if not wanted or found < 0:
             continue  # read in another order in the default text: left as it is
         start, end = where[found], where[found + len(wanted) - 1] + 1
+        searched = found + len(wanted)
         text = "\n".join("\t".join(row).rstrip("\t") for row in rows)
         pieces += [plain[done:start].rstrip(" "), "" if start == 0 or plain[start - 1] == "\n" else "\n", text,
                    "" if end == len(plain) or plain[end] == "\n" else "\n"]

@@ -215,6 +215,11 @@ class QuestionProfile:
     def total_weight(self) -> float:
         return sum(w for _, w in self.groups) or 1.0
 
+    @functools.cached_property
+    def topic_weight(self) -> float:
+        """The weight of the question's topic words (those `topic` marks), what `topic_lexical` is a share of."""
+        return sum(w for (_, w), topic in zip(self.groups, self.topic) if topic) or 1.0
+
 
 @dataclass(frozen=True)
 class UnitRanker:
@@ -299,7 +304,7 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
         profile.wants_rating and bool(RATING.search(sentence)),
         bool(profile.years and sentence_years and not profile.years & sentence_years),  # about another year
         sum(w for (group, w), topic in zip(profile.groups, profile.topic) if topic and group & words)
-        / (sum(w for (_, w), topic in zip(profile.groups, profile.topic) if topic) or 1.0),
+        / profile.topic_weight,
     ], dtype=np.float64)
 
 
