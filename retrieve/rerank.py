@@ -352,9 +352,13 @@ class SentenceReranker:
         scored = [(score, i, a, b, vector) for score, (_, i, a, b, _), vector
                   in zip(self.scores([f for f, *_ in shortlist], evidential), shortlist, vectors)]
         scored.sort(key=lambda r: -r[0])
+        # A passage ranks by its best unit that no better-scored passage also holds: chunks overlap by a sentence,
+        # and two passages sharing one best sentence would take two of the k places for one piece of evidence.
         best_by_passage: dict[int, float] = {}
-        for score, i, *_ in scored:
-            best_by_passage.setdefault(i, score)
+        holder: dict[str, int] = {}  # a unit's words -> the passage that scored them first
+        for score, i, a, b, _ in scored:
+            if holder.setdefault(" ".join(candidates[i].chunk.text[a:b].split()), i) == i:
+                best_by_passage.setdefault(i, score)
         order = sorted(range(len(candidates)), key=lambda i: (-best_by_passage.get(i, -1.0), i))[:k]
         new_index = {old: new for new, old in enumerate(order)}
         sentences = [ScoredSentence(new_index[i], a, b, score, vector) for score, i, a, b, vector in scored if i in new_index]

@@ -246,13 +246,6 @@ def test_a_number_question_states_the_number_first_as_an_exact_slice_of_a_cited_
 # --- questions that ask several things -----------------------------------------------------------------------
 
 
-def test_a_question_is_split_into_its_parts_and_a_vague_part_borrows_the_topic():
-    assert split_question("What is CARM, and what are the GET SAFE partners doing to line their processes up with it?") == [
-        "What is CARM", "what are the GET SAFE partners doing to line their processes up with it?"]
-    assert split_question("Who are FiP? What happened to them?") == ["Who are FiP?", "What happened to them? (fip)"]
-    assert split_question("What did parents and carers say?") == ["What did parents and carers say?"]
-
-
 def test_each_part_of_a_two_part_question_gets_its_answer(corpus, ask):
     question = ("The panel was told a SEND complaints officer would be starting. When was that meant to happen, "
                 "and was the post actually filled?")
@@ -329,3 +322,14 @@ def test_a_refusal_offers_clean_topics_from_the_whole_ranked_pool(ask):
     answer = ask("What is the capital of France?")
     assert answer.refused and answer.reason == "not_found"
     assert answer.nearest_topics and all(clean_title(t) == t for t in answer.nearest_topics), answer.nearest_topics
+
+
+def test_a_passage_repeating_a_better_passage_s_best_sentence_does_not_take_a_place_of_its_own(corpus):
+    # chunks overlap by a sentence: a copy of the best passage ranks by what else it says, not by the shared sentence
+    pipeline = corpus.bot.pipeline
+    query = prepare_query("How many Mental Health Leaders have been trained?")
+    found = pipeline.retriever.search(query, 10)
+    before = pipeline.reranker.rerank(query, found.passages, found.query_vector, 3).passages
+    copy = dataclasses.replace(before[0], chunk=dataclasses.replace(before[0].chunk, id=before[0].chunk.id + ":copy"))
+    after = pipeline.reranker.rerank(query, found.passages + [copy], found.query_vector, 3).passages
+    assert [p.chunk.id for p in after] == [p.chunk.id for p in before]
