@@ -122,24 +122,28 @@ def expand_acronyms(text: str) -> str:
 
 _PART_BREAK = re.compile(
     r"(?<=\?)\s+(?=\S)"  # "Who are FiP? What has happened to them?"
-    r"|,?\s+and\s+(?=(?:what|when|who|why|how|where|which|is|are|was|were|did|does|do|has|have)\b)",  # "..., and when..."
+    r"|,?\s+and\s+(?=(?:(?:after|before|at|by|for|from|in|on|since|to|until|with)\s+)?"  # "..., and after which..."
+    r"(?:what|when|who|why|how|where|which|is|are|was|were|did|does|do|has|have)\b)",  # "..., and when..."
     re.I,
 )
 
 
+_POINTS_BACK = re.compile(r"\b(?:it|its|them)\b", re.I)  # "... line their processes up with it"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def split_question(text: str) -> list[str]:
     """The parts of a question that asks several things ("When was it held, and when is the next one?").
 
-    A part that names no topic of its own ("when is the next one") borrows the first part's words.
+    A part that names no topic of its own ("when is the next one"), or points back to the first part's ("what are
+    the partners doing to line their processes up with it?"), borrows the first part's words.
     """
     parts = [p.strip(" ,") for p in _PART_BREAK.split(text) if p and p.strip(" ,?")]
     if len(parts) < 2:
         return [text]
     topic = " ".join(_topic_words(parts[0]))
-    return [parts[0]] + [p if len(_topic_words(p)) >= 3 else f"{p} ({topic})" for p in parts[1:]]
+    return [parts[0]] + [p if len(_topic_words(p)) >= 3 and not _POINTS_BACK.search(p) else f"{p} ({topic})"
+                         for p in parts[1:]]
 
 
 def asking_part(question: str) -> str:

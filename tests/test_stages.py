@@ -180,6 +180,17 @@ def test_several_part_questions_split_and_a_vague_part_borrows_the_topic():
     assert split_question("What did parents and carers say?") == ["What did parents and carers say?"]
 
 
+def test_a_part_that_points_back_borrows_the_topic_and_a_preposition_may_lead_a_part():
+    assert split_question("What is CARM, and what are the GET SAFE partners doing to line their processes up with it?") == [
+        "What is CARM", "what are the GET SAFE partners doing to line their processes up with it? (carm)"]
+    assert split_question("What was the Written Statement of Action, and after which inspection was it written?") == [
+        "What was the Written Statement of Action", "after which inspection was it written? (written statement action)"]
+    # "their" often means someone other than the first part's topic: the part keeps its own words
+    assert split_question("Does the forum have paid staff, and who funds their work with schools?") == [
+        "Does the forum have paid staff", "who funds their work with schools?"]
+    assert split_question("Is it free and in which schools?") == ["Is it free", "in which schools? (free)"]
+
+
 def test_a_part_query_keeps_the_whole_question_and_expands_its_own_text():
     whole = prepare_query("What is CARM and who runs EHCP reviews?")
     part = part_query(whole, "who runs EHCP reviews?")
