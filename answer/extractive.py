@@ -15,7 +15,7 @@ from sendbot.core.dates import last_day
 from sendbot.core.models import Answer, AnswerSentence, Citation, Passage, Query, Reranked, ScoredSentence
 from sendbot.core.units import quoted_with_header
 
-KEEP_RATIO = 0.8  # further units must score this share of the best one
+KEEP_RATIO = 0.75  # further units must score this share of the best one
 REDUNDANT_SIMILARITY = 0.9
 
 

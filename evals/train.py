@@ -27,7 +27,7 @@ from sendbot.bot import Pipeline
 from sendbot.core.models import Filters
 
 REGULARISATION = 0.1  # L2 on the standardised weights, summed over questions with the loss
-MARGIN = 1.5  # ranking-score distance below the best unit at which a unit drops under the answerer's keep ratio
+MARGIN = 1.9  # ranking-score distance below the best unit at which a unit drops under the answerer's keep ratio
 FOLDS = 5
 Group = tuple[np.ndarray, np.ndarray]  # one question's unit features, and its target share per unit
 
