@@ -340,12 +340,17 @@ def _pdf_errors() -> Iterator[None]:
         raise LoadError(f"not a readable PDF ({type(error).__name__}: {error})") from None
 
 
+# Printed on a page left empty for double-sided printing: it says nothing about the document, and beside the last
+# lines of the page before (a letter's signature) it read as one of them.
+_BLANK_PAGE_NOTICE = re.compile(r"\s*\bThis page (?:is|has been) (?:(?:intentionally|deliberately) )?(?:left )?blank\b\.?", re.I)
+
+
 def _read_pdf(path: Path, raw: PdfPages | None = None) -> tuple[list[Page], dict]:
     """A PDF's pages with wrapped lines rejoined, from `raw` when its text was extracted already (all pages)."""
     from ingest.pdf_text import join_pdf_lines
 
     raw = raw or read_pdf_pages(path)
-    pages = join_pdf_lines([normalise_text(t) for t in raw.texts])
+    pages = join_pdf_lines([_BLANK_PAGE_NOTICE.sub("", normalise_text(t)) for t in raw.texts])
     return ([Page(raw.start + i + 1, text) for i, text in enumerate(pages)],
             {"title": _meaningful_title(raw.title), "date": raw.date})
 

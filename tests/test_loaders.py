@@ -325,6 +325,23 @@ def test_pdf_made_with_reportlab_has_title_date_and_page_numbers(docs_dir: Path)
     assert [c.page for c in chunks if "two centres" in c.text] == [2]
 
 
+def test_a_pdf_s_blank_page_notice_is_not_text_of_the_document(docs_dir: Path):
+    from reportlab.pdfgen import canvas
+
+    path = docs_dir / "letter.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.drawString(72, 750, "Yours sincerely,")
+    pdf.drawString(72, 730, "Katie Moore Regional Lead This page is intentionally left blank")
+    pdf.showPage()
+    pdf.drawString(72, 750, "This page has been left blank")
+    pdf.drawString(72, 730, "This page is intentionally left blank.")
+    pdf.showPage()
+    pdf.save()
+    doc = load_document(path)
+    assert doc.pages[0].text == "Yours sincerely,\nKatie Moore Regional Lead"
+    assert "blank" not in " ".join(p.text for p in doc.pages)
+
+
 MADE_UP_PAGE = "\n".join([
     "Short breaks",
     "The council will publish the assessment arrange-",
