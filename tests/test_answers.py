@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from answer.extractive import ExtractiveAnswerer
-from retrieve.query import prepare_query, split_question
+from retrieve.query import prepare_query
 from sendbot.core.models import Answer, Filters
 from sendbot.core.prompts import prompts
 from sendbot.core.topics import clean_title

@@ -151,13 +151,6 @@ def test_a_table_row_counts_its_header_and_is_quoted_with_it_when_close_under_it
     assert quoted_with_header(words, row, words.index("\n", row)) == row  # a row of words reads well alone
 
 
-def test_a_fragment_begun_mid_sentence_answers_nothing():
-    # a landscape PDF table's cell wrapped over lines: its last line reads as a sentence of its own
-    text = "Practice Standard implemented for Fostering SW to complete regular Direct Work sessions with Children in\nfoster care placements.\n• 132 Trauma Informed Schools (49%)"
-    assert not _answers(text, "foster care placements.")
-    assert _answers(text, "• 132 Trauma Informed Schools (49%)")
-
-
 def test_a_signature_with_an_initial_heads_no_list():
     text = "Yours sincerely,\nK. Moore\nKatie Moore Regional Lead\nWorking Together\nImproving the lives of children"
     assert not [u for u in answer_units(text) if u.kind == "list" and text[u.start:].startswith("K. Moore")]

@@ -141,6 +141,7 @@ def _sentence_units(line: str, start: int, asked: str) -> list[Unit]:
 
 _COUNT_START = re.compile(r"^(?!(?:19|20)\d\d\b)\d[\d,.]*%?\s+[a-z]")  # "215 responses to the survey"
 _CLOCK_TIME = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s?[ap]\.?m\b", re.I)
+_CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$", re.I)
 
 
 def answers_something(text: str, start: int, end: int, named: bool = False) -> bool:
@@ -151,8 +152,8 @@ def answers_something(text: str, start: int, end: int, named: bool = False) -> b
     sentence = text[start:end]
     if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
         return False
-    if sentence[0].islower():
-        return False  # a fragment begun mid-sentence: a PDF table cell's wrapped lines ("foster care placements.")
+    if sentence[0].islower() and _CUT_OFF.search(sentence):
+        return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved feedback from")
     ends_line = end == len(text) or text[end] == "\n"
     whole_line = ends_line and (start == 0 or text[start - 1] == "\n")
     # A heading may share its line with the paragraph before it (PDF text): "... on 18 May 2023. Dates of Future
