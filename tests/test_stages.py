@@ -131,6 +131,9 @@ def test_everyday_words_are_also_searched_in_the_papers_words_one_way_only():
     assert "parents" in expand_acronyms("How many mums and dads filled in the questionnaire?")
     assert "survey" in expand_acronyms("How many mums and dads filled in the questionnaire?")
     assert expand_acronyms("How many parents filled in the survey?") == "How many parents filled in the survey?"
+    # a parent's "late" and "partially sighted" are the papers' "delay" and "visual impairment"
+    assert "delay" in expand_acronyms("What happens if my EP assessment is late?")
+    assert "visual impairment" in expand_acronyms("My husband is partially sighted.")
 
 
 def test_a_typo_closer_to_an_english_word_than_to_a_document_word_becomes_the_english_word():
