@@ -188,6 +188,17 @@ def _spelled_out_terms(question: str) -> dict[str, set[str]]:
     return found
 
 
+def _phrase_terms(question: str) -> dict[str, set[str]]:
+    """For each word of a glossary phrase the question uses ("caught up", "out and about"), the stems of what the
+    papers call it: a unit saying "backlog" answers "have they caught up?"."""
+    terms: dict[str, set[str]] = {}
+    for phrase, expansions in glossary():
+        if " " in phrase and re.search(rf"\b{re.escape(phrase)}\b", question, re.I):
+            for word in content_words(phrase):
+                terms.setdefault(word, set()).update(s for e in expansions for s in stems(e))
+    return terms
+
+
 def _defined_terms(question: str) -> list[re.Pattern]:
     """For "what does X mean?": patterns of sentences that define X ("... (X)", "X stands for", "X means")."""
     terms = re.findall(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b", question)  # acronyms such as SEMH, SENCo, EHCP
@@ -412,12 +423,13 @@ class SentenceReranker:
         rarity."""
         expansions = {a.lower(): e for a, e in glossary()}
         spelled_out = _spelled_out_terms(query.cleaned)
+        phrased = _phrase_terms(query.cleaned)
         words, groups = [], []
         asked = set(content_words(asking_part(query.cleaned)))
         for word in dict.fromkeys(content_words(query.cleaned)):
             if word in QUESTION_WORDS:
                 continue
-            group = {_stem(word)} | spelled_out.get(word, set())
+            group = {_stem(word)} | spelled_out.get(word, set()) | phrased.get(word, set())
             for expansion in expansions.get(word, expansions.get(word.rstrip("s"), ())):
                 group |= stems(expansion)
             weight = max(self.idf.get(_stem(word), self.default_idf), 0.1)

@@ -333,3 +333,10 @@ def test_a_passage_repeating_a_better_passage_s_best_sentence_does_not_take_a_pl
     copy = dataclasses.replace(before[0], chunk=dataclasses.replace(before[0].chunk, id=before[0].chunk.id + ":copy"))
     after = pipeline.reranker.rerank(query, found.passages + [copy], found.query_vector, 3).passages
     assert [p.chunk.id for p in after] == [p.chunk.id for p in before]
+
+
+def test_a_phrase_families_use_credits_the_papers_word_for_it(corpus):
+    # "caught up" is the papers' "backlog": a unit about the backlog covers the question's words
+    reranker = corpus.bot.pipeline.reranker
+    groups = [group for group, _ in reranker.profile(prepare_query("Have they caught up on annual reviews?")).groups]
+    assert any({"caught", "backlog"} <= group for group in groups), groups
