@@ -342,7 +342,8 @@ def _pdf_errors() -> Iterator[None]:
 
 # Printed on a page left empty for double-sided printing: it says nothing about the document, and beside the last
 # lines of the page before (a letter's signature) it read as one of them.
-_BLANK_PAGE_NOTICE = re.compile(r"\s*\bThis page (?:is|has been) (?:(?:intentionally|deliberately) )?(?:left )?blank\b\.?", re.I)
+_BLANK_PAGE_NOTICE = re.compile(r"\s*\bThis page (?:is|has been) (?:(?:intentionally|deliberately) )?(?:left )?blank\b\.?",
+                                re.I)
 
 
 def _read_pdf(path: Path, raw: PdfPages | None = None) -> tuple[list[Page], dict]:
