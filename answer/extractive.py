@@ -40,7 +40,7 @@ class ExtractiveAnswerer:
             return not_found(query.question, ranked.passages, ranked.evidence)
         chosen = self._choose(ranked.sentences, [s for s in part_answers if s.score >= self.min_evidence],
                               ranked.passages)
-        chosen = with_headers(chosen, ranked.passages)
+        chosen = with_headers(self._without_gaps(chosen, ranked.sentences, ranked.passages), ranked.passages)
         return self._compose(query, ranked.passages, latest_first(chosen, ranked.passages), ranked.evidence)
 
     def _choose(self, scored: list[ScoredSentence], required: list[ScoredSentence],
@@ -64,6 +64,27 @@ class ExtractiveAnswerer:
             chosen.append(candidate)
             length += words(candidate)
         return chosen
+
+    def _without_gaps(self, chosen: list[ScoredSentence], scored: list[ScoredSentence],
+                      passages: list[Passage]) -> list[ScoredSentence]:
+        """The chosen units plus any single unit lying between two chosen units of one passage, while the answer
+        stays within `max_words`: the citation quotes that stretch whole, so the answer should not skip its middle
+        ("a delay of 8 weeks ... [then 6 weeks to report] ... the 20-week timescale")."""
+        def text(s: ScoredSentence) -> str:
+            return passages[s.passage].chunk.text[s.start : s.end]
+
+        length = sum(len(text(s).split()) for s in chosen)
+        filled = list(chosen)
+        spans = sorted(chosen, key=lambda s: (s.passage, s.start))
+        for before, after in zip(spans, spans[1:]):
+            if before.passage != after.passage:
+                continue
+            gap = passages[before.passage].chunk.text[before.end : after.start].strip()
+            middle = next((s for s in scored if s.passage == before.passage and gap and text(s) == gap), None)
+            if middle is not None and length + len(gap.split()) <= self.max_words:
+                filled.insert(filled.index(before) + 1, middle)
+                length += len(gap.split())
+        return filled
 
     def _compose(self, query: Query, passages: list[Passage], chosen: list[ScoredSentence], best: float) -> Answer:
         numbers: dict[int, int] = {}

@@ -340,3 +340,9 @@ def test_a_phrase_families_use_credits_the_papers_word_for_it(corpus):
     reranker = corpus.bot.pipeline.reranker
     groups = [group for group, _ in reranker.profile(prepare_query("Have they caught up on annual reviews?")).groups]
     assert any({"caught", "backlog"} <= group for group in groups), groups
+
+
+def test_an_answer_does_not_skip_the_sentence_between_two_it_quotes_from_one_passage(ask):
+    # the citation quotes the stretch from the first to the last sentence: the answer reads it whole, in order
+    text = ask("what happens if my EP assessment is late?").text
+    assert text.index("8 weeks") < text.index("6 weeks") < text.index("20 weeks"), text
