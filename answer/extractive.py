@@ -47,7 +47,7 @@ class ExtractiveAnswerer:
                 passages: list[Passage]) -> list[ScoredSentence]:
         """The best unit and each part's best, then further close-scoring units while the answer stays short."""
         def words(s: ScoredSentence) -> int:
-            return len(passages[s.passage].chunk.text[s.start : s.end].split())
+            return len(_text(s, passages).split())
 
         best = scored[0].score
         chosen: list[ScoredSentence] = []
@@ -70,17 +70,15 @@ class ExtractiveAnswerer:
         """The chosen units plus any single unit lying between two chosen units of one passage, while the answer
         stays within `max_words`: the citation quotes that stretch whole, so the answer should not skip its middle
         ("a delay of 8 weeks ... [then 6 weeks to report] ... the 20-week timescale")."""
-        def text(s: ScoredSentence) -> str:
-            return passages[s.passage].chunk.text[s.start : s.end]
-
-        length = sum(len(text(s).split()) for s in chosen)
+        length = sum(len(_text(s, passages).split()) for s in chosen)
         filled = list(chosen)
         spans = sorted(chosen, key=lambda s: (s.passage, s.start))
         for before, after in zip(spans, spans[1:]):
             if before.passage != after.passage:
                 continue
             gap = passages[before.passage].chunk.text[before.end : after.start].strip()
-            middle = next((s for s in scored if s.passage == before.passage and gap and text(s) == gap), None)
+            middle = next((s for s in scored if s.passage == before.passage and gap and _text(s, passages) == gap),
+                          None)
             if middle is not None and length + len(gap.split()) <= self.max_words:
                 filled.insert(filled.index(before) + 1, middle)
                 length += len(gap.split())
@@ -102,7 +100,7 @@ class ExtractiveAnswerer:
                 item=chunk.item,
             ))
         sentences = tuple(
-            AnswerSentence(passages[s.passage].chunk.text[s.start : s.end], (numbers[s.passage],),
+            AnswerSentence(_text(s, passages), (numbers[s.passage],),
                            passages[s.passage].chunk.date, passages[s.passage].chunk.period) for s in chosen
         )
         return Answer(query.question, mark_earlier(sentences), tuple(citations), refused=False, evidence=round(best, 4),
@@ -139,6 +137,10 @@ def mark_earlier(sentences: tuple[AnswerSentence, ...]) -> tuple[AnswerSentence,
     days = [last_day(s.date, s.period) for s in sentences]
     latest = max((d for d in days if d), default=None)
     return tuple(replace(s, earlier=bool(latest and d and d < latest)) for s, d in zip(sentences, days))
+
+
+def _text(unit: ScoredSentence, passages: list[Passage]) -> str:
+    return passages[unit.passage].chunk.text[unit.start : unit.end]
 
 
 def _repeats(candidate: ScoredSentence, chosen: ScoredSentence) -> bool:

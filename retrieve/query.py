@@ -105,6 +105,11 @@ def spelled_out(text: str) -> list[tuple[str, str]]:
             if re.search(rf"\b{re.escape(e.lower())}\b", lowered)]
 
 
+def everyday_terms(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The everyday words and phrases of everyday.tsv the text uses (plurals too), each with the papers' terms."""
+    return [(word, terms) for word, terms in everyday_words() if re.search(rf"\b{re.escape(word)}s?\b", text, re.I)]
+
+
 def expand_acronyms(text: str) -> str:
     """Append the expansions of acronyms and everyday words in the text, and the acronyms of spelled-out terms."""
     additions: list[str] = []
@@ -114,9 +119,8 @@ def expand_acronyms(text: str) -> str:
             additions.extend(expansions)
         elif acronym in written_out:
             additions.append(acronym)
-    for word, terms in everyday_words():
-        if re.search(rf"\b{re.escape(word)}s?\b", text, re.IGNORECASE):
-            additions.extend(terms)
+    for _, terms in everyday_terms(text):
+        additions.extend(terms)
     return text if not additions else f"{text} ({'; '.join(dict.fromkeys(additions))})"
 
 

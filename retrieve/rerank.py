@@ -23,8 +23,8 @@ import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION,
-                            PERCENT, RATING, RATING_QUESTION, SHARE_QUESTION, asking_part, glossary,
-                            spelled_out)
+                            PERCENT, RATING, RATING_QUESTION, SHARE_QUESTION, asking_part, everyday_terms,
+                            glossary, spelled_out)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
@@ -189,13 +189,12 @@ def _spelled_out_terms(question: str) -> dict[str, set[str]]:
 
 
 def _phrase_terms(question: str) -> dict[str, set[str]]:
-    """For each word of a glossary phrase the question uses ("caught up", "out and about"), the stems of what the
+    """For each word of an everyday phrase the question uses ("caught up", "out and about"), the stems of what the
     papers call it: a unit saying "backlog" answers "have they caught up?"."""
     terms: dict[str, set[str]] = {}
-    for phrase, expansions in glossary():
-        if " " in phrase and re.search(rf"\b{re.escape(phrase)}\b", question, re.I):
-            for word in content_words(phrase):
-                terms.setdefault(word, set()).update(s for e in expansions for s in stems(e))
+    for phrase, expansions in everyday_terms(question):
+        for word in content_words(phrase) if " " in phrase else ():
+            terms.setdefault(word, set()).update(s for e in expansions for s in stems(e))
     return terms
 
 

@@ -103,11 +103,11 @@ def quoted_with_header(text: str, start: int, end: int) -> int:
     return head
 
 
-def _table_start(text: str, line_start: int, limit: int | None = None) -> tuple[int, int]:
+def _table_start(text: str, line_start: int, limit: int) -> tuple[int, int]:
     """The start of the first row of the table whose row starts at `line_start` (up to `limit` rows up), and how
     many rows up it is."""
     head, rows = line_start, 0
-    while head > 0 and (limit is None or rows < limit) and "\t" in text[text.rfind("\n", 0, head - 1) + 1 : head - 1]:
+    while head > 0 and rows < limit and "\t" in text[text.rfind("\n", 0, head - 1) + 1 : head - 1]:
         head, rows = text.rfind("\n", 0, head - 1) + 1, rows + 1
     return head, rows
 
