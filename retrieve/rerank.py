@@ -28,7 +28,7 @@ from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
-from sendbot.core.units import Unit, answer_units, answers_something
+from sendbot.core.units import Unit, answer_units, answers_something, names_attachments
 
 # Words that carry the shape of a question, not its topic.
 QUESTION_WORDS = frozenset(
@@ -93,6 +93,7 @@ EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05
 RANKER_PATH = Path(__file__).with_name("unit_ranker.json")
 _HAS_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b|\bwww\.\S+|https?://\S+")
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
+_ASKS_ABOUT_ATTACHMENTS = re.compile(r"\b(?:append\w*|annexe?s?|attach\w*|enclos\w*|supporting (?:information|papers))\b", re.I)
 SENTENCES_TO_EMBED = 20
 REMEMBERED_UNITS = 50_000  # unit vectors kept in memory (~77 MB at most), so a long-running app cannot grow past it
 
@@ -130,6 +131,7 @@ class UnitReading:
     sentence: str
     words: frozenset[str]
     answers: bool
+    attachments: bool  # it only lists the papers attached to a report (`names_attachments`)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -143,7 +145,8 @@ def read_units(text: str, context: str) -> tuple[UnitReading, ...]:
         if answers_something(text, unit.start, unit.end, named=True):
             sentence = text[unit.start : unit.end]
             words = frozenset(stems(sentence)) | passage_context | context_stems(unit.responds_to)
-            readings.append(UnitReading(unit, sentence, words, answers_something(text, unit.start, unit.end)))
+            readings.append(UnitReading(unit, sentence, words, answers_something(text, unit.start, unit.end),
+                                        names_attachments(sentence)))
     return tuple(readings)
 
 
@@ -215,6 +218,7 @@ class QuestionProfile:
     defined: list[re.Pattern]
     years: set[str]
     asks_about_questions: bool
+    asks_about_attachments: bool = False
     wants_person: bool = False
     wants_contact: bool = False
     wants_rating: bool = False
@@ -347,6 +351,7 @@ class SentenceReranker:
             wants_date=bool(DATE_QUESTION.search(text)), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
             defined=_defined_terms(text) if DEFINITION_QUESTION.search(text) else [],
             years=set(_YEAR.findall(text)), asks_about_questions=bool(_ASKS_ABOUT_QUESTIONS.search(text)),
+            asks_about_attachments=bool(_ASKS_ABOUT_ATTACHMENTS.search(text)),
             wants_person=bool(PERSON_QUESTION.search(text)), wants_contact=bool(CONTACT_QUESTION.search(text)),
             wants_rating=bool(RATING_QUESTION.search(text)), wants_share=bool(SHARE_QUESTION.search(text)),
         )
@@ -412,6 +417,8 @@ class SentenceReranker:
                 # a heading-shaped line answers only "who" by naming someone, or "when" by giving the day
                 if not (reading.answers or named or profile.wants_date and _FULL_DATE.search(reading.sentence)):
                     continue
+                if reading.attachments and not profile.asks_about_attachments:
+                    continue  # a list of a report's appendices by title answers only a question about them
                 unit, sentence = reading.unit, reading.sentence
                 features = unit_features(profile, sentence, reading.words, passage, passage_years, unit, rank, named)
                 rough.append((features, i, unit.start, unit.end, sentence))

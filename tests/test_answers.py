@@ -346,3 +346,10 @@ def test_an_answer_does_not_skip_the_sentence_between_two_it_quotes_from_one_pas
     # the citation quotes the stretch from the first to the last sentence: the answer reads it whole, in order
     text = ask("what happens if my EP assessment is late?").text
     assert text.index("8 weeks") < text.index("6 weeks") < text.index("20 weeks"), text
+
+
+def test_a_list_of_a_report_s_appendices_answers_only_a_question_about_its_attachments(ask):
+    # "Appendix 1 - WCF Accelerated Progress Plan ... Appendix 3 - Worcestershire Strategy ..." holds every title word
+    # of the SEND papers and says nothing they say: it was quoted first for questions about those papers
+    assert "Appendix 2 -" not in ask("how many childern with SEND are their in worcestershire skools?").text
+    assert "Appendix 2 - DfE letter" in ask("What papers are attached to the SEND Accelerated Progress Plan report?").text

@@ -1,7 +1,7 @@
 """Answer units follow the document's structure: a lead-in travels with its list, a question is never an answer."""
 
 from retrieve.rerank import names_someone, proper_words
-from sendbot.core.units import answer_units, answers_something, quoted_with_header
+from sendbot.core.units import answer_units, answers_something, names_attachments, quoted_with_header
 
 
 def _texts(text: str, kind: str) -> list[str]:
@@ -154,3 +154,11 @@ def test_a_table_row_counts_its_header_and_is_quoted_with_it_when_close_under_it
 def test_a_signature_with_an_initial_heads_no_list():
     text = "Yours sincerely,\nK. Moore\nKatie Moore Regional Lead\nWorking Together\nImproving the lives of children"
     assert not [u for u in answer_units(text) if u.kind == "list" and text[u.start:].startswith("K. Moore")]
+
+
+def test_lines_naming_a_report_s_attachments_are_told_from_sentences_that_mention_one():
+    assert names_attachments("Appendix 1 - WCF Accelerated Progress Plan – 12-month overview Appendix 2 - DfE letter")
+    assert names_attachments("Supporting Information\nAppendix 1 – Inspection Report\nAppendix 2 - Level One Plan")
+    assert not names_attachments("Supporting Information\nAppendix 1 – Work Programme\nContact Points\nAlyson Grice")
+    assert not names_attachments("Details are included as Appendix 1.")
+    assert not names_attachments("Supporting Information")

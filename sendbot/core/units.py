@@ -165,6 +165,22 @@ def answers_something(text: str, start: int, end: int, named: bool = False) -> b
     return named or counted or timed or listed or not (headed and looks_like_heading(sentence))
 
 
+# A line naming a paper attached to a report ("Appendix 2 - DfE letter following the 12-month review"), and the
+# label reports list such lines under.
+_ATTACHMENT_LINE = re.compile(r"(?:Appendix|Appendices|Annexe?|Attachment|Enclosure)\s+[0-9A-Z]{1,3}\s*[-\u2013\u2014:]", re.I)
+_ATTACHMENTS_LABEL = re.compile(r"(?:Supporting Information|Appendices|Attachments|Background Papers)$", re.I)
+
+
+def names_attachments(sentence: str) -> bool:
+    """True for a unit that only lists the papers attached to a report by their titles (a report's "Supporting
+    Information: Appendix 1 - ..."): it says what is attached, not what the papers say, so it answers only a
+    question about the attachments themselves."""
+    lines = [line.strip() for line in sentence.split("\n") if line.strip()]
+    if lines and _ATTACHMENTS_LABEL.match(lines[0]):
+        lines = lines[1:]
+    return bool(lines) and all(_ATTACHMENT_LINE.match(line) for line in lines)
+
+
 def _title_case(sentence: str) -> bool:
     """Every word longer than three letters begins with a capital or a digit ("Dates of Future Meetings")."""
     return all(word[0].isupper() or word[0].isdigit() for word in sentence.split() if len(word) > 3)
