@@ -352,8 +352,10 @@ def free_responses() -> None:
 
 
 def registry_fingerprint(files: dict[str, FileRecord]) -> str:
-    """Identifies a set of live file versions (source and content hash of each)."""
-    return ",".join(f"{s}@{r.sha256[:12]}" for s, r in sorted(files.items()))
+    """Identifies a set of live file versions: source, content hash and the pipeline that chunked each, so what is
+    derived from the chunks (keyword index, commitments register, another process's loaded index) is rebuilt when
+    a newer sendbot re-chunks an unchanged file too."""
+    return ",".join(f"{s}@{r.sha256[:12]}/{r.pipeline}" for s, r in sorted(files.items()))
 
 
 def retrying(read, attempts: int = SNAPSHOT_ATTEMPTS):

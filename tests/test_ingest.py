@@ -249,6 +249,26 @@ def test_ingesting_twice_writes_no_new_chunks(settings, docs_dir: Path):
     assert sorted(Store(settings.data_dir).collection.get()["ids"]) == ids
 
 
+def test_re_chunking_an_unchanged_file_makes_what_is_derived_from_its_chunks_stale(settings, docs_dir: Path):
+    # the keyword index, the commitments register and another process's loaded index are rebuilt when the store's
+    # fingerprint changes: another pipeline (a newer sendbot, other chunk sizes) re-chunking the same bytes must
+    # change it, as new bytes do
+    from commitments.register import update_register
+    from index.keyword import KeywordIndex
+
+    write_good_files(docs_dir)
+    ingest([docs_dir], settings)
+    before = Store(settings.data_dir).fingerprint
+    assert update_register(settings).fingerprint == before
+    settings = dataclasses.replace(settings, chunk_tokens=settings.chunk_tokens - 50)
+    again = ingest([docs_dir], settings)
+    assert {r.status for r in again.files} == {"updated"}
+    after = Store(settings.data_dir).fingerprint
+    assert after != before
+    assert KeywordIndex.load(settings.bm25_dir).fingerprint == after
+    assert update_register(settings).fingerprint == after
+
+
 def test_a_changed_file_replaces_its_chunks_whole(settings, docs_dir: Path):
     write_good_files(docs_dir)
     ingest([docs_dir], settings)
