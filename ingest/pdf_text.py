@@ -1,4 +1,5 @@
-"""Rebuild paragraphs from PDF text lines: undo line wrapping and repair words hyphenated across lines."""
+"""Rebuild paragraphs from PDF text lines: undo line wrapping, repair words hyphenated across lines, and mend words
+that a narrow table cell broke in two ("Workstrea m 4", "Carer Ambassad or Scheme")."""
 
 from __future__ import annotations
 
@@ -7,12 +8,32 @@ import re
 _BLOCK_START = re.compile(r"^(?:[\u2022\u00b7\u25aa\u25cf\u2013*-]\s|\d{1,3}[.)]\s|\(?[a-z]{1,3}\)\s|[A-Z][A-Z &'/-]{3,}$)")
 _HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+# Two pieces of one word a table cell wrapped, with a space where the wrap was: the tail in the head's case.
+_BROKEN_WORD = re.compile(r"\b([A-Za-z][a-z]{2,}) ([a-z]{1,8})\b|\b([A-Z]{3,}) ([A-Z]{1,8})\b")
 
 
 def join_pdf_lines(pages: list[str]) -> list[str]:
-    """Join wrapped lines into paragraphs on each page; one paragraph per line in the result."""
+    """Join wrapped lines into paragraphs on each page, one paragraph per line in the result, with the words a
+    table cell broke in two made whole."""
     vocabulary = {w.lower() for page in pages for w in _WORDS.findall(page)}
-    return [_join_page(page, vocabulary) for page in pages]
+    return [mend_broken_words(_join_page(page, vocabulary), vocabulary) for page in pages]
+
+
+def mend_broken_words(text: str, vocabulary: set[str]) -> str:
+    """`text` with each pair of pieces of a word, which pypdf gives apart when a narrow table cell wrapped it
+    ("Recruitme nt", "WORKSTRE AM"), made one word again: the head is no word the encoder knows, and the two together
+    are one (the encoder's or the document's `vocabulary`). A word a cell broke cannot be found by its name, and an
+    answer quoting the cell reads as noise."""
+    from index.embedder import known_words
+
+    known = known_words()
+
+    def mend(match: re.Match) -> str:
+        head, tail = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        whole = (head + tail).lower()
+        return head + tail if head.lower() not in known and (whole in known or whole in vocabulary) else match.group()
+
+    return _BROKEN_WORD.sub(mend, text)
 
 
 def _join_page(page: str, vocabulary: set[str]) -> str:
