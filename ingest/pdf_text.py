@@ -8,6 +8,7 @@ import re
 _BLOCK_START = re.compile(r"^(?:[\u2022\u00b7\u25aa\u25cf\u2013*-]\s|\d{1,3}[.)]\s|\(?[a-z]{1,3}\)\s|[A-Z][A-Z &'/-]{3,}$)")
 _HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
 _DASHES = ("\u2013 ", "- ")  # a dash that opens a line, as a list item's bullet or a phrase's second half
+_ENDING_DASHES = (" \u2013", " -")
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 # Two pieces of one word a table cell wrapped, with a space where the wrap was: the tail in the head's case.
 _BROKEN_WORD = re.compile(r"\b([A-Za-z][a-z]{2,}) ([a-z]{1,8})\b|\b([A-Z]{3,}) ([A-Z]{1,8})\b")
@@ -55,9 +56,12 @@ def _join_page(page: str, vocabulary: set[str]) -> str:
 
 
 def _dash_continues(previous: str, line: str, following: str) -> bool:
-    """True for a line that opens with a dash but goes on with the phrase above it ("... complaints not being
-    upheld across the three quarters" / "- 31% down to 20%", "Apr 22" / "- Completed"): a lone dash line after one
-    that ends mid-sentence, where a list would run to several dash lines or follow a colon."""
+    """True for a line that a dash joins to the phrase above it: the line above ends on one ("Mar 22 -" /
+    "Completed", "45 schools (17%) -" / "targeted support"), or this line opens with one but goes on with that
+    phrase ("... not being upheld across the three quarters" / "- 31% down to 20%"): a lone dash line after one that
+    ends mid-sentence, where a list would run to several dash lines or follow a colon."""
+    if previous.endswith(_ENDING_DASHES):
+        return not _BLOCK_START.match(line)
     return (line.startswith(_DASHES) and not previous.endswith((".", ":", ";", "?", "!"))
             and not previous.startswith(_DASHES) and not following.startswith(_DASHES))
 
