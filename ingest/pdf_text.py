@@ -7,8 +7,6 @@ import re
 
 _BLOCK_START = re.compile(r"^(?:[\u2022\u00b7\u25aa\u25cf\u2013*-]\s|\d{1,3}[.)]\s|\(?[a-z]{1,3}\)\s|[A-Z][A-Z &'/-]{3,}$)")
 _HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
-_DASHES = ("\u2013 ", "- ")  # a dash that opens a line, as a list item's bullet or a phrase's second half
-_ENDING_DASHES = (" \u2013", " -")
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 # Two pieces of one word a table cell wrapped, with a space where the wrap was: the tail in the head's case.
 _BROKEN_WORD = re.compile(r"\b([A-Za-z][a-z]{2,}) ([a-z]{1,8})\b|\b([A-Z]{3,}) ([A-Z]{1,8})\b")
@@ -45,25 +43,12 @@ def _join_page(page: str, vocabulary: set[str]) -> str:
     widths = sorted(len(line) for line in lines if "\t" not in line) or [0]  # the prose's width, not a table row's
     full = widths[int(len(widths) * 0.9)] if len(widths) > 4 else widths[-1]
     paragraphs: list[list[str]] = []
-    for i, line in enumerate(lines):
-        following = lines[i + 1] if i + 1 < len(lines) else ""
-        if paragraphs and (_continues(paragraphs[-1][-1], line, full) or
-                           _dash_continues(paragraphs[-1][-1], line, following)):
+    for line in lines:
+        if paragraphs and _continues(paragraphs[-1][-1], line, full):
             paragraphs[-1].append(line)
         else:
             paragraphs.append([line])
     return "\n".join(_glue(paragraph, vocabulary) for paragraph in paragraphs)
-
-
-def _dash_continues(previous: str, line: str, following: str) -> bool:
-    """True for a line that a dash joins to the phrase above it: the line above ends on one ("Mar 22 -" /
-    "Completed", "45 schools (17%) -" / "targeted support"), or this line opens with one but goes on with that
-    phrase ("... not being upheld across the three quarters" / "- 31% down to 20%"): a lone dash line after one that
-    ends mid-sentence, where a list would run to several dash lines or follow a colon."""
-    if previous.endswith(_ENDING_DASHES):
-        return not _BLOCK_START.match(line)
-    return (line.startswith(_DASHES) and not previous.endswith((".", ":", ";", "?", "!"))
-            and not previous.startswith(_DASHES) and not following.startswith(_DASHES))
 
 
 def _continues(previous: str, line: str, full: int) -> bool:

@@ -399,19 +399,6 @@ def test_the_bundled_agenda_pack_s_action_plan_tables_read_as_whole_words(corpus
     assert "Workstrea m" not in text and "Recruitme nt" not in text
 
 
-def test_a_dash_joins_a_line_to_the_phrase_above_it_and_a_dash_list_stays_a_list():
-    page, listed, unheaded = join_pdf_lines([
-        "complaints not being upheld across the three quarters\n\u2013 31% down to 20% Evidence that\nNext",
-        "Key actions:\n\u2013 Recruit staff\n\u2013 Train staff",
-        "Key actions\n- Recruit staff\n- Train staff",
-    ])
-    assert page.split("\n")[0] == "complaints not being upheld across the three quarters \u2013 31% down to 20% Evidence that"
-    assert listed == "Key actions:\n\u2013 Recruit staff\n\u2013 Train staff"
-    assert unheaded == "Key actions\n- Recruit staff\n- Train staff"
-    (cells,) = join_pdf_lines(["Review the matching policy.\nMay 22 \u2013\nOngoing\n1. Next steps"])
-    assert "May 22 \u2013 Ongoing" in cells and cells.endswith("\n1. Next steps")  # a line ending on a dash runs on
-
-
 def test_join_pdf_lines_handles_empty_pages():
     assert join_pdf_lines(["", "One line only."]) == ["", "One line only."]
 
