@@ -8,8 +8,9 @@ import re
 _BLOCK_START = re.compile(r"^(?:[\u2022\u00b7\u25aa\u25cf\u2013*-]\s|\d{1,3}[.)]\s|\(?[a-z]{1,3}\)\s|[A-Z][A-Z &'/-]{3,}$)")
 _HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
-# Two pieces of one word a table cell wrapped, with a space where the wrap was: the tail in the head's case.
-_BROKEN_WORD = re.compile(r"\b([A-Za-z][a-z]{2,}) ([a-z]{1,8})\b|\b([A-Z]{3,}) ([A-Z]{1,8})\b")
+# Two pieces of one word a table cell wrapped, with a space where the wrap was: the tail in the head's case. The
+# tail is looked at, not taken, so that it can be the head of the next pair ("including manageme nt").
+_BROKEN_WORD = re.compile(r"\b([A-Za-z][a-z]{2,}) (?=([a-z]{1,8})\b)|\b([A-Z]{3,}) (?=([A-Z]{1,8})\b)")
 
 
 def join_pdf_lines(pages: list[str]) -> list[str]:
@@ -31,7 +32,7 @@ def mend_broken_words(text: str, vocabulary: set[str]) -> str:
     def mend(match: re.Match) -> str:
         head, tail = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         whole = (head + tail).lower()
-        return head + tail if head.lower() not in known and (whole in known or whole in vocabulary) else match.group()
+        return head if head.lower() not in known and (whole in known or whole in vocabulary) else match.group()
 
     return _BROKEN_WORD.sub(mend, text)
 

@@ -391,12 +391,13 @@ def test_words_a_narrow_table_cell_broke_in_two_are_made_whole_and_real_words_ar
     assert mend_broken_words(text, {"workstream"}) == ("Workstream 4 Develop the Carer Ambassador Scheme. WORKSTREAM "
                                                        "5: review the plan or the survey s")
     assert mend_broken_words("Workstrea m 7", set()) == "Workstrea m 7"  # no sign that the two make a word
+    assert mend_broken_words("including manageme nt training", set()) == "including management training"
 
 
 def test_the_bundled_agenda_pack_s_action_plan_tables_read_as_whole_words(corpus):
     text = "\n".join(page.text for page in corpus.document("cfosp-agenda-pack-2023-05-24.pdf").pages)
     assert "Carer Ambassador Scheme" in text and "Workstream 6" in text
-    assert "Workstrea m" not in text and "Recruitme nt" not in text
+    assert "Workstrea m" not in text and "Recruitme nt" not in text and "manageme nt" not in text
 
 
 def test_join_pdf_lines_handles_empty_pages():
