@@ -353,3 +353,9 @@ def test_a_list_of_a_report_s_appendices_answers_only_a_question_about_its_attac
     # of the SEND papers and says nothing they say: it was quoted first for questions about those papers
     assert "Appendix 2 -" not in ask("how many childern with SEND are their in worcestershire skools?").text
     assert "Appendix 2 - DfE letter" in ask("What papers are attached to the SEND Accelerated Progress Plan report?").text
+
+
+def test_the_sentence_right_after_the_best_one_completes_the_answer(ask):
+    # the papers come in large print, and the next sentence says whom to ask: it joins at a lower score than others
+    text = ask("Can I get the scrutiny panel papers in large print?").text
+    assert "Large Print" in text and "01905 844965" in text, text
