@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from index.embedder import known_words
+
 _BLOCK_START = re.compile(r"^(?:[\u2022\u00b7\u25aa\u25cf\u2013*-]\s|\d{1,3}[.)]\s|\(?[a-z]{1,3}\)\s|[A-Z][A-Z &'/-]{3,}$)")
 _HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
@@ -25,8 +27,6 @@ def mend_broken_words(text: str, vocabulary: set[str]) -> str:
     ("Recruitme nt", "WORKSTRE AM"), made one word again: the head is no word the encoder knows, and the two together
     are one (the encoder's or the document's `vocabulary`). A word a cell broke cannot be found by its name, and an
     answer quoting the cell reads as noise."""
-    from index.embedder import known_words
-
     known = known_words()
 
     def mend(match: re.Match) -> str:

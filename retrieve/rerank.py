@@ -93,7 +93,8 @@ EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05
 RANKER_PATH = Path(__file__).with_name("unit_ranker.json")
 _HAS_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b|\bwww\.\S+|https?://\S+")
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
-_ASKS_ABOUT_ATTACHMENTS = re.compile(r"\b(?:append\w*|annexe?s?|attach\w*|enclos\w*|supporting (?:information|papers))\b", re.I)
+_ASKS_ABOUT_ATTACHMENTS = re.compile(r"\b(?:append\w*|annexe?s?|attach\w*|enclos\w*|supporting (?:information|papers))\b",
+                                     re.I)
 SENTENCES_TO_EMBED = 20
 REMEMBERED_UNITS = 50_000  # unit vectors kept in memory (~77 MB at most), so a long-running app cannot grow past it
 

@@ -167,7 +167,7 @@ def answers_something(text: str, start: int, end: int, named: bool = False) -> b
 
 # A line naming a paper attached to a report ("Appendix 2 - DfE letter following the 12-month review"), and the
 # label reports list such lines under.
-_ATTACHMENT_LINE = re.compile(r"(?:Appendix|Appendices|Annexe?|Attachment|Enclosure)\s+[0-9A-Z]{1,3}\s*[-\u2013\u2014:]", re.I)
+_ATTACHMENT_LINE = re.compile(r"(?:Appendix|Annexe?|Attachment|Enclosure)\s+[0-9A-Z]{1,3}\s*[-\u2013\u2014:]", re.I)
 _ATTACHMENTS_LABEL = re.compile(r"(?:Supporting Information|Appendices|Attachments|Background Papers)$", re.I)
 
 
