@@ -40,7 +40,8 @@ _HYPOTHETICAL = re.compile(r"^\s*(?:\w+\s+)?be\s+(?:more\s+)?\w+(?:able|ible|ate
 _YOU_WILL = re.compile(r"\b[Yy]ou (?:will|must|should)\b")
 _DEFINITIONS = re.compile(r"\b(?:definitions?|glossary)\b", re.I)
 
-# An action-plan row: "Workstream 2 <action> ... Dec 21 - Completed" (PDF tables split words: "Workstrea m 2").
+# An action-plan row: "Workstream 2 <action> ... Dec 21 - Completed". PDF tables split words ("Workstrea m 2"), and
+# ingest mends them only when it knows the whole word (ingest.pdf_text.mend_broken_words).
 _ROW = re.compile(r"Work ?strea ?m ?(\d+)\s(.{10,900}?)(\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\w*"
                   r"(?:\s*[-\u2013]\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\w*)?\s+\d\d\b[.\s\u2013-]*"
                   r"(Completed|Ongoing))", re.S)

@@ -30,7 +30,7 @@ def mend_broken_words(text: str, vocabulary: set[str]) -> str:
     known = known_words()
 
     def mend(match: re.Match) -> str:
-        head, tail = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        head, tail = match.group(1) or match.group(3), match.group(2) or match.group(4)
         whole = (head + tail).lower()
         return head if head.lower() not in known and (whole in known or whole in vocabulary) else match.group()
 

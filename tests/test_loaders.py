@@ -14,6 +14,7 @@ from index.embedder import count_tokens
 from ingest.chunking import chunk_document
 from ingest.loaders import LoadError, decode_text, load_document, markdown_to_text
 from ingest.pdf_text import join_pdf_lines, mend_broken_words
+from test_ingest import make_pdf
 
 LIGATURES = re.compile("[\ufb00-\ufb06]")
 
@@ -326,17 +327,10 @@ def test_pdf_made_with_reportlab_has_title_date_and_page_numbers(docs_dir: Path)
 
 
 def test_a_pdf_s_blank_page_notice_is_not_text_of_the_document(docs_dir: Path):
-    from reportlab.pdfgen import canvas
-
-    path = docs_dir / "letter.pdf"
-    pdf = canvas.Canvas(str(path))
-    pdf.drawString(72, 750, "Yours sincerely,")
-    pdf.drawString(72, 730, "Katie Moore Regional Lead This page is intentionally left blank")
-    pdf.showPage()
-    pdf.drawString(72, 750, "This page has been left blank")
-    pdf.drawString(72, 730, "This page is intentionally left blank.")
-    pdf.showPage()
-    pdf.save()
+    path = make_pdf(docs_dir / "letter.pdf", [
+        ["Yours sincerely,", "Katie Moore Regional Lead This page is intentionally left blank"],
+        ["This page has been left blank", "This page is intentionally left blank."],
+    ])
     doc = load_document(path)
     assert doc.pages[0].text == "Yours sincerely,\nKatie Moore Regional Lead"
     assert "blank" not in " ".join(p.text for p in doc.pages)
