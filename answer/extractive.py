@@ -52,9 +52,6 @@ class ExtractiveAnswerer:
                 passages: list[Passage]) -> list[ScoredSentence]:
         """The best unit and each part's best, then further close-scoring units (and the unit following the best)
         while the answer stays short."""
-        def words(s: ScoredSentence) -> int:
-            return len(_text(s, passages).split())
-
         best = scored[0].score
         follower = _following(scored[0], scored, passages)
         chosen: list[ScoredSentence] = []
@@ -67,13 +64,13 @@ class ExtractiveAnswerer:
                 break
             if any(_repeats(candidate, c) for c in chosen):
                 continue
-            if chosen and not must and length + words(candidate) > self.max_words:
+            if chosen and not must and length + _words(candidate, passages) > self.max_words:
                 continue  # a further unit that would make a long answer: a shorter one may still fit
             at = len(chosen)
             if candidate is follower:  # it reads on from the best unit, as in its document (units hold vectors, so
                 at = next((i + 1 for i, c in enumerate(chosen) if c is scored[0]), at)  # compared by identity)
             chosen.insert(at, candidate)
-            length += words(candidate)
+            length += _words(candidate, passages)
         return chosen
 
     def _without_gaps(self, chosen: list[ScoredSentence], scored: list[ScoredSentence],
@@ -81,18 +78,17 @@ class ExtractiveAnswerer:
         """The chosen units plus any single unit lying between two chosen units of one passage, while the answer
         stays within `max_words`: the citation quotes that stretch whole, so the answer should not skip its middle
         ("a delay of 8 weeks ... [then 6 weeks to report] ... the 20-week timescale")."""
-        length = sum(len(_text(s, passages).split()) for s in chosen)
+        length = sum(_words(s, passages) for s in chosen)
         filled = list(chosen)
         spans = sorted(chosen, key=lambda s: (s.passage, s.start))
         for before, after in zip(spans, spans[1:]):
             if before.passage != after.passage:
                 continue
             gap = passages[before.passage].chunk.text[before.end : after.start].strip()
-            middle = next((s for s in scored if s.passage == before.passage and gap and _text(s, passages) == gap),
-                          None)
-            if middle is not None and length + len(gap.split()) <= self.max_words:
+            middle = next((s for s in scored if s.passage == before.passage and _text(s, passages) == gap), None)
+            if middle is not None and length + _words(middle, passages) <= self.max_words:
                 filled.insert(filled.index(before) + 1, middle)
-                length += len(gap.split())
+                length += _words(middle, passages)
         return filled
 
     def _compose(self, query: Query, passages: list[Passage], chosen: list[ScoredSentence], best: float) -> Answer:
@@ -152,6 +148,10 @@ def mark_earlier(sentences: tuple[AnswerSentence, ...]) -> tuple[AnswerSentence,
 
 def _text(unit: ScoredSentence, passages: list[Passage]) -> str:
     return passages[unit.passage].chunk.text[unit.start : unit.end]
+
+
+def _words(unit: ScoredSentence, passages: list[Passage]) -> int:
+    return len(_text(unit, passages).split())
 
 
 def _following(unit: ScoredSentence, scored: list[ScoredSentence], passages: list[Passage]) -> ScoredSentence | None:
