@@ -93,8 +93,10 @@ EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05
 RANKER_PATH = Path(__file__).with_name("unit_ranker.json")
 _HAS_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b|\bwww\.\S+|https?://\S+")
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
-_ASKS_ABOUT_ATTACHMENTS = re.compile(r"\b(?:append\w*|annexe?s?|attach\w*|enclos\w*|supporting (?:information|papers))\b",
-                                     re.I)
+# Question words asking for a report's attached papers: a list of its appendices covers them, though it lists them as
+# "Supporting Information" and never says "attached".
+_ATTACHMENT_WORD = re.compile(r"append\w*|annexe?s?|attach\w*|enclos\w*")
+_ASKS_ABOUT_ATTACHMENTS = re.compile(rf"\b(?:{_ATTACHMENT_WORD.pattern}|supporting (?:information|papers))\b", re.I)
 SENTENCES_TO_EMBED = 20
 REMEMBERED_UNITS = 50_000  # unit vectors kept in memory (~77 MB at most), so a long-running app cannot grow past it
 
@@ -225,6 +227,7 @@ class QuestionProfile:
     wants_rating: bool = False
     wants_share: bool = False
     topic: tuple[bool, ...] = ()  # for each group, whether its word is about the topic, not an ANSWER_SHAPE_WORD
+    attachment_stems: frozenset[str] = frozenset()  # the stems of the groups whose word asks for attached papers
 
     @property
     def total_weight(self) -> float:
@@ -296,6 +299,8 @@ def unit_features(profile: QuestionProfile, sentence: str, words: set[str], pass
     has_number = gives_number(sentence, profile.wants_share)
     has_date = bool(_HAS_DATE.search(sentence))
     has_contact = profile.wants_contact and bool(_HAS_CONTACT.search(sentence))
+    if profile.attachment_stems and names_attachments(sentence):
+        words = words | profile.attachment_stems  # a list of appendices is what "what is attached?" asks for
     return np.array([
         0.0,
         sum(w for group, w in profile.groups if group & words) / profile.total_weight,
@@ -348,6 +353,8 @@ class SentenceReranker:
         words, groups = self._term_groups(query)
         return QuestionProfile(
             groups=groups, topic=tuple(word not in ANSWER_SHAPE_WORDS for word in words),
+            attachment_stems=frozenset(stem for word, (group, _) in zip(words, groups)
+                                       if _ATTACHMENT_WORD.fullmatch(word) for stem in group),
             wants_number=bool(NUMBER_QUESTION.search(text)),
             wants_date=bool(DATE_QUESTION.search(text)), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
             defined=_defined_terms(text) if DEFINITION_QUESTION.search(text) else [],

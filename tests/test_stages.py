@@ -15,7 +15,7 @@ from answer.refusal import nearest_topics
 from retrieve.hybrid import reciprocal_rank_fusion
 from retrieve.query import (CONTACT_QUESTION, RATING_QUESTION, asking_part, expand_acronyms, glossary_words, part_query, prepare_query, split_question,
                             strip_instructions)
-from retrieve.rerank import FEATURES, QuestionProfile, merge_parts, unit_features
+from retrieve.rerank import FEATURES, QuestionProfile, merge_parts, stems, unit_features
 from retrieve.spelling import Speller
 from sendbot.core.models import Filters, Passage, Reranked, ScoredSentence
 from sendbot.core.units import Unit
@@ -333,3 +333,19 @@ def test_a_count_question_wants_a_count_and_a_share_question_a_percentage():
     assert not matches(False, "Appendix 1 - the inspection report of 6 - 10 February 2023, Action 4 of Workstream 4.")
     assert matches(True, "66% of compliments came from parent carers.")  # "what percentage?"
     assert not matches(True, "The 64 compliments from parents were about communication.")
+
+
+def test_a_list_of_appendices_covers_the_question_s_word_for_attached_papers(corpus):
+    # a report lists its papers as "Supporting Information / Appendix N - ...", never saying "attached"
+    reranker = corpus.bot.pipeline.reranker
+    passage = Passage(make_chunk("x"), score=1.0, similarity=0.5)
+
+    def lexical(question: str, sentence: str) -> float:
+        profile = reranker.profile(prepare_query(question))
+        words = frozenset(stems(sentence))
+        features = unit_features(profile, sentence, words, passage, set(), Unit(0, 1, "sentence"), 0.0)
+        return dict(zip(FEATURES, features))["lexical"]
+
+    attached = "What is attached to the fostering report?"
+    assert lexical(attached, "Appendix 1 - Fostering report\nAppendix 2 - Fostering plan") == 1.0
+    assert lexical(attached, "The fostering report was presented.") < 1.0
