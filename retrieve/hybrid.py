@@ -60,7 +60,8 @@ class HybridRetriever:
         admitted = self._admitted(filters)
         similarity = self.vectors @ vector
         dense = self._dense_ranking(similarity, admitted)
-        keyword = self._keyword_ranking(query.expanded, admitted)
+        keyword_scores = self._keyword_scores(query.expanded, admitted)
+        keyword = list(keyword_scores)
         fused = reciprocal_rank_fusion([dense, keyword], self.rrf_k)
         ordered = sorted(fused, key=lambda cid: -fused[cid])
         # Fusion favours passages both searches found; each search's own best few still deserve a look among the
@@ -76,7 +77,8 @@ class HybridRetriever:
             if kept_rows and float(np.max(self.vectors[kept_rows] @ self.vectors[row])) >= self.duplicate_similarity:
                 continue  # a near-copy of a passage already chosen (repeated text across documents or pages)
             kept_rows.append(row)
-            passages.append(Passage(self.chunks[row], score=fused[cid], similarity=float(similarity[row])))
+            passages.append(Passage(self.chunks[row], score=fused[cid], similarity=float(similarity[row]),
+                                    keyword=keyword_scores.get(cid, 0.0)))
             if len(passages) == k:
                 break
         return SearchResult(passages, vector)
@@ -90,14 +92,15 @@ class HybridRetriever:
         top = np.argpartition(-scores, n - 1)[:n]
         return [self.chunks[i].id for i in top[np.argsort(-scores[top], kind="stable")]]
 
-    def _keyword_ranking(self, text: str, admitted: np.ndarray) -> list[str]:
+    def _keyword_scores(self, text: str, admitted: np.ndarray) -> dict[str, float]:
+        """The admitted chunks the keyword search finds, best first: the top `candidates`, by id with their score."""
         scores = self.keyword.scores(text)
         if scores.size == 0:
-            return []
+            return {}
         keep = self.keyword_live & admitted[self.keyword_rows] & (scores > 0)
         scores = np.where(keep, scores, 0.0)
         top = np.argsort(-scores)[: self.candidates]
-        return [self.keyword.ids[i] for i in top if scores[i] > 0]
+        return {self.keyword.ids[i]: float(scores[i]) for i in top if scores[i] > 0}
 
     def _admitted(self, filters: Filters) -> np.ndarray:
         """Which chunks (rows of `self.chunks`) the filters admit. Judging every chunk in Python costs time in

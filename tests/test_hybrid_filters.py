@@ -16,7 +16,7 @@ def test_each_filter_keeps_exactly_the_keyword_hits_it_admits_even_when_asked_ag
     retriever = corpus.bot.pipeline.retriever
     remembered = set(retriever._masks)  # the session's index is shared: other tests' filters may be there already
     def keyword_ranking(flt: Filters) -> list[str]:
-        return retriever._keyword_ranking(QUESTION, retriever._admitted(flt))
+        return list(retriever._keyword_scores(QUESTION, retriever._admitted(flt)))
 
     everything = keyword_ranking(Filters())
     filters = [Filters(sources=(MINUTES,)), Filters(sources=(ROUNDUP,)), Filters(kinds=("minutes",)),

@@ -15,7 +15,7 @@ from answer.refusal import nearest_topics
 from retrieve.hybrid import reciprocal_rank_fusion
 from retrieve.query import (CONTACT_QUESTION, RATING_QUESTION, asking_part, expand_acronyms, glossary_words, part_query, prepare_query, split_question,
                             strip_instructions)
-from retrieve.rerank import FEATURES, QuestionProfile, merge_parts, stems, unit_features
+from retrieve.rerank import FEATURES, KEYWORD_WEIGHT, QuestionProfile, merge_parts, passage_order, stems, unit_features
 from retrieve.spelling import Speller
 from sendbot.core.models import Filters, Passage, Reranked, ScoredSentence
 from sendbot.core.units import Unit
@@ -222,6 +222,18 @@ def test_only_a_parts_best_sentence_may_bring_in_a_passage_and_it_is_required():
     assert [s.score for s in merged.sentences] == [0.9, 0.8, 0.7, 0.6, 0.5]  # once c is in, all its sentences are
 
 
+def test_passages_rank_by_their_best_unit_and_a_close_one_matching_the_question_throughout_goes_first():
+    def passage(keyword: float) -> Passage:
+        return Passage(make_chunk("x"), score=0.0, similarity=0.0, keyword=keyword)
+
+    candidates = [passage(1.0), passage(10.0), passage(2.0), passage(30.0)]
+    best_unit = {0: 0.80, 1: 0.78, 2: 0.40}  # the fourth passage has no unit that could answer
+    # a share of the keyword score outweighs a small gap between best units, never a large one
+    assert 0.02 < KEYWORD_WEIGHT * (10.0 - 1.0) / 30.0 < 0.38
+    assert passage_order(candidates, best_unit) == [1, 0, 2, 3]
+    assert passage_order([passage(0.0), passage(0.0)], {0: 0.5, 1: 0.6}) == [1, 0]  # no keyword hits: units alone
+
+
 def test_a_part_that_rescores_a_shared_sentence_keeps_the_higher_score():
     whole = _ranked(("a", [0.5]))
     part = _ranked(("a", [0.8]))
@@ -349,3 +361,11 @@ def test_a_list_of_appendices_covers_the_question_s_word_for_attached_papers(cor
     attached = "What is attached to the fostering report?"
     assert lexical(attached, "Appendix 1 - Fostering report\nAppendix 2 - Fostering plan") == 1.0
     assert lexical(attached, "The fostering report was presented.") < 1.0
+
+
+def test_a_possessive_word_is_expanded_like_the_word_itself(corpus):
+    # "my daughter's plan": the papers say "child", "WCF's report": they spell WCF out
+    reranker = corpus.bot.pipeline.reranker
+    for question, word in (("Is my daughter's plan late?", "child"), ("Why was WCF's report late?", "worcestershir")):
+        groups = [group for group, _ in reranker.profile(prepare_query(question)).groups]
+        assert any(word in group for group in groups), (question, groups)

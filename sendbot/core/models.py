@@ -174,11 +174,13 @@ class Query:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its fused rank score and its dense similarity to the query."""
+    """A retrieved chunk with its fused rank score, its dense similarity to the query and its keyword (BM25) score
+    (0 where the keyword search did not find it)."""
 
     chunk: Chunk
     score: float
     similarity: float
+    keyword: float = 0.0
 
 
 @dataclass(frozen=True)
