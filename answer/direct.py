@@ -11,7 +11,7 @@ import re
 from typing import Sequence
 
 from retrieve.query import (DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERCENT, RATING, RATING_QUESTION,
-                            SHARE_QUESTION)
+                            SHARE_QUESTION, counts_in)
 from sendbot.core.models import AnswerSentence, Citation, DirectAnswer
 from sendbot.core.text import content_words
 
@@ -64,8 +64,10 @@ def _finder(question: str):
 def _nearest(text: str, pattern: re.Pattern, words: list[str], counts: bool) -> tuple[int, int] | None:
     """The match of `pattern` closest to a word of the question (the first match when none of them occurs). A count
     comes before what it counts ("66% of compliments", "45 schools"), so for counts a question word after the match
-    is preferred: one before it counts as BEHIND_PENALTY times as far. None for a table row with several matches."""
-    matches = [m.span() for m in pattern.finditer(text)]
+    is preferred: one before it counts as BEHIND_PENALTY times as far; a count's number must count (`counts_in`: not
+    "Appendix 1" or "2021- 22"). None for a table row with several matches."""
+    counted = {m.start() for m in counts_in(text)} if counts else set()
+    matches = [m.span() for m in pattern.finditer(text) if not counts or _first_digit(text, m) in counted]
     if not matches or "\t" in text and len(matches) > 1:
         return None  # in a table row each cell holds its own column's value: the row alone cannot say which answers
     lowered = text.lower()
@@ -79,6 +81,10 @@ def _nearest(text: str, pattern: re.Pattern, words: list[str], counts: bool) -> 
         return (span[0] - anchor) * (BEHIND_PENALTY if counts else 1) if anchor < span[0] else 0
 
     return min(matches, key=lambda span: min(distance(span, a) for a in anchors))
+
+
+def _first_digit(text: str, match: re.Match) -> int:
+    return match.start() + re.search(r"\d", match.group()).start()
 
 
 def _expansion(text: str, terms: list[str]) -> tuple[int, int] | None:

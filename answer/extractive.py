@@ -26,12 +26,14 @@ REDUNDANT_SIMILARITY = 0.9
 
 class ExtractiveAnswerer:
     """Picks up to `max_sentences` non-redundant units within about `max_words`; refuses when the best scores
-    under `min_evidence`."""
+    under `min_evidence`, and marks the answer tentative when it scores under `confident_evidence`."""
 
-    def __init__(self, max_sentences: int = 3, min_evidence: float = 0.5, max_words: int = 120) -> None:
+    def __init__(self, max_sentences: int = 3, min_evidence: float = 0.5, max_words: int = 120,
+                 confident_evidence: float = 0.55) -> None:
         self.max_sentences = max_sentences
         self.min_evidence = min_evidence
         self.max_words = max_words
+        self.confident_evidence = confident_evidence
 
     def answer(self, query: Query, ranked: Reranked, part_answers: Sequence[ScoredSentence] = ()) -> Answer:
         """A cited answer to the query from the reranked passages, or a refusal naming the nearest topics.
@@ -110,8 +112,9 @@ class ExtractiveAnswerer:
             AnswerSentence(_text(s, passages), (numbers[s.passage],),
                            passages[s.passage].chunk.date, passages[s.passage].chunk.period) for s in chosen
         )
+        tentative = best < self.confident_evidence  # a few words stated first would sound sure of it
         return Answer(query.question, mark_earlier(sentences), tuple(citations), refused=False, evidence=round(best, 4),
-                      direct=direct_answer(query.cleaned, sentences, citations))
+                      tentative=tentative, direct=None if tentative else direct_answer(query.cleaned, sentences, citations))
 
 
 def with_headers(chosen: list[ScoredSentence], passages: list[Passage]) -> list[ScoredSentence]:

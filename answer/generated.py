@@ -185,7 +185,7 @@ class LLMAnswerer:
         citations = tuple(_citation(n, group, ranked) for n, group in enumerate(groups, start=1))
         sentences = mark_earlier(tuple(_dated(v.text, tuple(sorted({numbers[q] for q in v.quotes})), citations) for v in kept))
         return Answer(query.question, sentences, citations, refused=False, evidence=fallback.evidence,
-                      answerer="llm", dropped=dropped)
+                      tentative=fallback.tentative, answerer="llm", dropped=dropped)
 
 
 def _dated(text: str, cited: tuple[int, ...], citations: tuple[Citation, ...]) -> AnswerSentence:

@@ -77,6 +77,8 @@ class SystemRun:
                 setattr(total, name, getattr(total, name) + getattr(r.grounding, name))
         latencies = [r.seconds * 1000 for r in self.results]
         words = [len(_CITATION_MARK.sub("", r.reply["answer"]).split()) for r in replied]
+        tentative = [r for r in replied if r.reply.get("tentative")]
+        confident = [r for r in replied if not r.reply.get("tentative")]
         return {
             "questions": len(self.results),
             "hit_at_k": _mean(hit_at_k(r.sources, r.golden.sources, self.k) for r in answerable),
@@ -91,6 +93,10 @@ class SystemRun:
             "refusal_precision": len([r for r in refused if not r.golden.answerable]) / len(refused) if refused else 0.0,
             "refusal_recall": _mean(float(r.reply["refused"]) for r in unanswerable),
             "false_refusal_rate": _mean(float(r.reply["refused"]) for r in answerable),
+            # whether marking an answer tentative tells the reader something: such answers should miss far more often
+            "tentative_answers": len(tentative) / len(replied) if replied else 0.0,
+            "tentative_missed": _mean(float(_misses(r)) for r in tentative),
+            "confident_missed": _mean(float(_misses(r)) for r in confident),
             "injection_resisted": _mean(float(not _forbidden_in(r)) for r in injections),
             "answer_words_p50": percentile(words, 50) if words else 0.0,
             "answer_words_p95": percentile(words, 95) if words else 0.0,
@@ -116,6 +122,11 @@ _CITATION_MARK = re.compile(r"\[\d+\]")
 def _mean(values) -> float:
     values = list(values)
     return mean(values) if values else 0.0
+
+
+def _misses(result: QuestionResult) -> bool:
+    """An answer that misses: to a question the documents cannot answer, or without every expected fact."""
+    return not result.golden.answerable or fact_recall(result.golden.facts, result.reply["answer"]) < 1
 
 
 def _forbidden_in(result: QuestionResult) -> list[str]:
@@ -183,3 +194,24 @@ def sweep_refusal_threshold(results: list[QuestionResult]) -> list[ThresholdPoin
         kept = _mean(e >= t and correct for e, correct in answerable)
         points.append(ThresholdPoint(t, recall, false_rate, kept, (recall + kept) / 2))
     return points
+
+
+@dataclass(frozen=True)
+class EvidenceBand:
+    """The answers of a never-refusing run whose evidence falls in [low, high), and how many of them hold it all."""
+
+    low: float
+    high: float
+    answers: int
+    right: int  # to an answerable question, with every expected fact
+
+
+def evidence_bands(results: list[QuestionResult], edges: tuple[float, ...] = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 1.01)) -> list[EvidenceBand]:
+    """How often answers are right at each level of evidence (results must come from a never-refusing run): where
+    they are right less often than not, an answer is only tentative (`confident_evidence`)."""
+    bands = []
+    for low, high in zip(edges, edges[1:]):
+        inside = [r for r in results if low <= r.evidence < high]
+        bands.append(EvidenceBand(low, high, len(inside), sum(not _misses(r) for r in inside)))
+    return bands
+

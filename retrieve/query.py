@@ -34,6 +34,16 @@ _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|wa
 NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
 SHARE_QUESTION = re.compile(r"\b(percentage|proportion|per ?cent|share)\b", re.I)  # a number question wanting a share
 PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|per ?cent)")
+# A number that may count or amount to something: not a year, a date ("6.02.23"), a phone number ("01905 846009"), a
+# day of a month ("8 February") or a span of days ("6 - 10 February 2023").
+_NUMBER = re.compile(r"(?<![\d.,/])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|0\d{3})\d[\d,.]*(?![\d,.])"
+                     r"(?!\s*(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|September|"
+                     r"October|November|December)\b)(?!\s*[-–]\s*\d{1,2}\s+[A-Z][a-z]+ (?:19|20)\d\d)")
+# What comes before a number that does not count: a label ("Appendix 1", "Workstream 4", "version 0.7"), the year
+# that starts a span of years ("2021- 22"), or a phone number's area code ("01905 846009").
+_NOT_COUNTED_AFTER = re.compile(r"\b(?:appendix|annex|item|page|pages|section|paragraph|para|action|workstream|ws|"
+                                r"priority|stage|step|phase|version|wave|tier|level|concern|recommendation|requirement|"
+                                r"no\.?|q)\s*$|\b(?:19|20)\d\d\s*[-–]\s*$|\b0\d{3,4}\s*$", re.I)
 DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
 DEFINITION_QUESTION = re.compile(
     r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b"
@@ -173,3 +183,10 @@ def prepare_query(question: str, speller: Speller | None = None) -> Query:
     if speller is not None:
         cleaned = speller.correct(cleaned)
     return Query(question=question, cleaned=cleaned, expanded=expand_acronyms(cleaned), injected=injected)
+
+
+def counts_in(text: str) -> list[re.Match]:
+    """The numbers of a text that count or amount to something ("45 schools", "1,993", "65%"): what answers "how
+    many?", as opposed to years, dates, labels and spans of years."""
+    return [m for m in _NUMBER.finditer(text) if not _NOT_COUNTED_AFTER.search(text, 0, m.start())]
+

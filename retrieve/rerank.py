@@ -22,9 +22,9 @@ from typing import Callable
 import numpy as np
 
 from index.embedder import Embedder
-from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERSON_QUESTION,
-                            PERCENT, RATING, RATING_QUESTION, SHARE_QUESTION, asking_part, everyday_terms,
-                            glossary, spelled_out)
+from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERCENT,
+                            PERSON_QUESTION, RATING, RATING_QUESTION, SHARE_QUESTION, asking_part, counts_in,
+                            everyday_terms, glossary, spelled_out)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
@@ -44,15 +44,6 @@ ANSWER_SHAPE_WORDS = frozenset(
     "start starts started exactly actually still currently really "
     "who's whos they're didn't hasn't haven't can't aren't isn't doesn't don't won't i'm i've it's that's".split()
 )
-# A count or amount: not a year, a date ("6.02.23"), a day of a month ("8 February") or a span of days ("6 - 10
-# February 2023").
-_HAS_NUMBER = re.compile(r"(?<![\d.,/])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b)\d[\d,.]*(?![\d,.])"
-                         r"(?!\s*(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|September|"
-                         r"October|November|December)\b)(?!\s*[-–]\s*\d{1,2}\s+[A-Z][a-z]+ (?:19|20)\d\d)")
-# A number that labels something ("Appendix 1", "Workstream 4", "version 0.7") rather than counting it.
-_LABEL_BEFORE = re.compile(r"\b(?:appendix|annex|item|page|pages|section|paragraph|para|action|workstream|ws|priority|"
-                           r"stage|step|phase|version|wave|tier|level|concern|recommendation|requirement|no\.?|q)\s*$",
-                           re.I)
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
@@ -302,8 +293,7 @@ def gives_number(sentence: str, share: bool) -> bool:
     percentage?"), else a count or amount that is no percentage, label ("Appendix 1") or date."""
     if share:
         return bool(PERCENT.search(sentence))
-    return any(not PERCENT.match(sentence, m.start()) and not _LABEL_BEFORE.search(sentence, 0, m.start())
-               for m in _HAS_NUMBER.finditer(sentence))
+    return any(not PERCENT.match(sentence, m.start()) for m in counts_in(sentence))
 
 
 def unit_features(profile: QuestionProfile, sentence: str, words: set[str], passage: Passage,

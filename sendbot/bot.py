@@ -132,7 +132,8 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, **overr
 def default_answerer(settings: Settings, register: Callable[[Answerer], Answerer] = lambda a: a) -> Answerer:
     """The extractive answerer (behind `register`, which answers promise questions from the commitments register);
     wrapped by the guarded language model answerer when SENDBOT_LLM_URL is set."""
-    extractive = register(ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence, settings.answer_words))
+    extractive = register(ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence, settings.answer_words,
+                                             settings.confident_evidence))
     if not settings.llm_configured:
         return extractive
     return LLMAnswerer(extractive, make_llm(settings))

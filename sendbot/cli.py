@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from commitments.models import KINDS, STATUSES
-from sendbot.core.config import ENCODERS, LLM_KINDS, check_llm, load_settings
+from sendbot.core.config import ENCODERS, LLM_KINDS, Settings, check_llm, load_settings
 from sendbot.core.models import CITATION_FIELDS, Answer, Filters
 from sendbot.core.prompts import prompts
 from sendbot.web.options import chroma_url_option, serve_options
@@ -200,6 +200,8 @@ def format_answer(answer: Answer) -> str:
         lines = [f"{s.said_label}: {s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in answer.sentences] + [""]
     if answer.direct:
         lines.insert(0, prompts().direct_answer.format(answer=f"{answer.direct.text} [{answer.direct.citation}]"))
+    if answer.tentative:
+        lines.insert(0, prompts().tentative.text)
     for c in answer.citations:
         where = ", ".join(x for x in (f"page {c.page}" if c.page else "", c.section) if x)
         lines.append(f"[{c.n}] {c.title} ({c.date or c.period or 'undated'}) - {c.source}{', ' + where if where else ''}")
@@ -474,15 +476,7 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
     if train_ranker:
         return _train_ranker(pipeline, golden_set.load_golden(golden or golden_set.GOLDEN_PATH), as_json)
     if calibrate:
-        run, points = sweep(pipeline, questions, k)
-        best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
-        click.echo("threshold  refusal_recall  false_refusals  correct_answers_kept  balanced_accuracy")
-        for p in points[::2]:
-            click.echo(f"{p.threshold:9.2f}  {p.refusal_recall:14.3f}  {p.false_refusal_rate:14.3f}  "
-                       f"{p.correct_answers_kept:20.3f}  {p.balanced_accuracy:17.3f}")
-        click.echo(f"best threshold {best.threshold:.2f} (balanced accuracy {best.balanced_accuracy:.3f}); "
-                   f"current min_evidence {pipeline.settings.min_evidence:.2f}")
-        return
+        return _print_calibration(*sweep(pipeline, questions, k), pipeline.settings)
     runs = run_eval(pipeline, questions, k, baselines, progress=_say)
     checks = Gate.load(gate, {"fact_recall": min_fact_recall, "hit_at_k": min_hit_at_k,
                               "citation_precision": min_citation_precision, "refusal_recall": min_refusal_recall,
@@ -505,6 +499,24 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
         click.echo(f"GATE FAILED: {line}", err=True)
     if broken:
         ctx.exit(1)
+
+
+def _print_calibration(run, points, settings: Settings) -> None:
+    """`eval --calibrate`'s tables: refusal recall and false refusals at each threshold (for `min_evidence`), and how
+    often answers are right at each level of evidence (for `confident_evidence`)."""
+    from evals.runner import evidence_bands
+
+    best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
+    click.echo("threshold  refusal_recall  false_refusals  correct_answers_kept  balanced_accuracy")
+    for p in points[::2]:
+        click.echo(f"{p.threshold:9.2f}  {p.refusal_recall:14.3f}  {p.false_refusal_rate:14.3f}  "
+                   f"{p.correct_answers_kept:20.3f}  {p.balanced_accuracy:17.3f}")
+    click.echo(f"best threshold {best.threshold:.2f} (balanced accuracy {best.balanced_accuracy:.3f}); "
+               f"current min_evidence {settings.min_evidence:.2f}")
+    click.echo("\nevidence     answers  right  (answers under confident_evidence are marked tentative)")
+    for band in evidence_bands(run.results):
+        click.echo(f"{band.low:.2f}-{min(band.high, 1.0):.2f}  {band.answers:9d}  {band.right:5d}")
+    click.echo(f"current confident_evidence {settings.confident_evidence:.2f}")
 
 
 def _scales(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:

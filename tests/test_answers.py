@@ -225,10 +225,12 @@ def test_a_date_range_with_no_documents_gives_a_refusal(ask, search):
 
 def test_answer_json_has_exactly_the_contract_keys(ask):
     data = json.loads(json.dumps(ask(EP_LATE).to_json()))
-    assert list(data) == ["question", "answer", "refused", "citations", "answerer", "sentences", "direct"]
+    assert list(data) == ["question", "answer", "refused", "citations", "answerer", "sentences", "direct",
+                          "tentative"]
     assert data["answerer"] == "extractive"
     assert [s["text"] for s in data["sentences"]] and all(s["text"] in data["answer"] for s in data["sentences"])
     assert data["question"] == EP_LATE and data["refused"] is False and "8 weeks" in data["answer"]
+    assert data["tentative"] is False
     assert data["citations"]
     for c in data["citations"]:
         assert set(c) == {"n", "source", "title", "date", "page", "section", "text", "quote", "score", "url", "committee",
@@ -315,6 +317,19 @@ def test_further_units_join_an_answer_only_while_it_stays_within_its_words(corpu
     assert len(short.text.split()) < len(full.text.split()), describe(short)
     assert len(short.sentences) == 1 or sum(len(s.text.split()) for s in short.sentences) <= budget, describe(short)
     assert max(c.score for c in short.citations) == max(c.score for c in full.citations)  # the best unit stays
+
+
+def test_an_answer_under_the_confident_evidence_is_tentative_and_states_no_direct_answer(corpus):
+    pipeline = corpus.bot.pipeline
+    question = "How many Mental Health Leaders have been trained?"
+    sure, _ = pipeline.ask(question)
+    assert sure.evidence >= pipeline.settings.confident_evidence and not sure.tentative and sure.direct, describe(sure)
+    settings = pipeline.settings
+    doubtful = ExtractiveAnswerer(settings.answer_sentences, settings.min_evidence, settings.answer_words,
+                                  confident_evidence=sure.evidence + 0.01)
+    unsure, _ = dataclasses.replace(pipeline, answerer=doubtful).ask(question)
+    assert unsure.tentative and unsure.direct is None and not unsure.refused
+    assert unsure.text == sure.text  # the same quotes, only no longer stated as sure
 
 
 def test_a_refusal_offers_clean_topics_from_the_whole_ranked_pool(ask):

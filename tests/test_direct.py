@@ -9,7 +9,9 @@ import pytest
 
 from answer.direct import direct_answer
 from app_server import answer_with, citation
+from sendbot.cli import format_answer
 from sendbot.core.models import AnswerSentence, Citation
+from sendbot.core.prompts import prompts
 from sendbot.web import render
 
 PASSAGE = ("Intro line.\nOn 29 March 2022, the review was published. 45 schools were given SEND reviews, 17% of all "
@@ -17,7 +19,8 @@ PASSAGE = ("Intro line.\nOn 29 March 2022, the review was published. 45 schools 
            "The next review meeting will take place in September 2023. CARM stands for “Complex Adult Risk Management”.\n"
            "The Special Educational Needs and Disabilities (SEND) team meets monthly.\n"
            "66% of compliments came from parent carers and 26% came from schools.\n"
-           "Good progress was made. The 2021 inspection judgement was 'Requires Improvement'; in 2023 it was \"Good\".")
+           "Good progress was made. The 2021 inspection judgement was 'Requires Improvement'; in 2023 it was \"Good\".\n"
+           "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009: 130 further places are planned.")
 
 
 def _direct(question: str, *sentences: str):
@@ -53,6 +56,22 @@ def test_a_day_of_the_month_is_not_a_count_and_the_next_sentence_with_one_answer
     assert _direct("How many schools were given SEND reviews?", "On 29 March 2022, the review was published.") is None
     assert _direct("How many schools were given SEND reviews?", "On 29 March 2022, the review was published.",
                    "45 schools were given SEND reviews, 17% of all schools.") == "45"
+
+
+def test_a_label_s_number_a_span_of_years_and_a_phone_number_are_not_counts():
+    assert _direct("How many places are planned?", "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009: 130 "
+                   "further places are planned.") == "130"
+    assert _direct("How many places are planned?", "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009:") is None
+
+
+def test_a_tentative_answer_says_so_first_and_states_no_direct_answer_in_the_page_the_copy_and_the_terminal():
+    answer = replace(answer_with(citation()), tentative=True)
+    note = prompts().tentative.text
+    assert f'<p class="sb-tentative">{note}</p>' in render.render_answer(answer, 1)
+    assert render.plain_text(answer).splitlines()[2] == note
+    assert format_answer(answer).splitlines()[0] == note
+    assert answer.to_json()["tentative"] is True and replace(answer, tentative=False).to_json()["tentative"] is False
+    assert note not in render.render_answer(replace(answer, tentative=False), 1)
 
 
 def test_questions_that_ask_for_no_number_date_or_definition_get_no_direct_answer():

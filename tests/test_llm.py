@@ -209,7 +209,8 @@ def test_a_grounded_answer_passes_with_a_verbatim_quote_and_the_prompt_treats_pa
     assert answer.text == "159 Mental Health Leaders have been trained, which is 59%. [1]"
     assert [c.quote for c in answer.citations] == ["• 159 Mental Health Leaders trained (59%)"]
     reply = answer.to_json()
-    assert list(reply) == ["question", "answer", "refused", "citations", "answerer", "sentences", "direct"] and reply["answerer"] == "llm"
+    assert list(reply) == ["question", "answer", "refused", "citations", "answerer", "sentences", "direct",
+                           "tentative"] and reply["answerer"] == "llm"
     score = grounding(reply, {c.source: corpus.document(c.source).text for c in answer.citations})
     assert (score.citation_recall, score.citation_precision, score.quote_accuracy, score.coverage) == (1, 1, 1, 1)
 

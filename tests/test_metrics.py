@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from evals.golden import GoldenQuestion
 from evals.metrics import fact_recall, grounding, hit_at_k, percentile, reciprocal_rank, split_cited, supports
-from evals.runner import SystemRun, QuestionResult, judge
+from dataclasses import replace
+
+from evals.runner import SystemRun, QuestionResult, evidence_bands, judge
 from sendbot.core.models import Answer, AnswerSentence, Citation
 
 DOCUMENT = (
@@ -134,3 +136,18 @@ def test_an_injected_instruction_that_gets_obeyed_is_caught():
     result = judge(golden, obeyed, [], 0.01, 5, DOCUMENTS)
     assert any("obeyed an injected instruction" in f for f in result.failures)
     assert isinstance(result, QuestionResult)
+
+
+def test_tentative_answers_are_counted_with_how_often_they_miss_beside_the_others():
+    def answered(golden: GoldenQuestion, evidence: float, tentative: bool) -> QuestionResult:
+        answer = replace(_answer(golden.question, refused=False), evidence=evidence, tentative=tentative)
+        return judge(golden, answer, [], 0.01, 5, DOCUMENTS)
+
+    results = [answered(UNANSWERABLE, 0.52, True), answered(ANSWERABLE, 0.53, True), answered(ANSWERABLE, 0.7, False),
+               answered(UNANSWERABLE, 0.9, False), answered(ANSWERABLE, 0.95, False)]
+    summary = SystemRun("t", results, 5).summary()
+    assert summary["tentative_answers"] == 2 / 5
+    assert summary["tentative_missed"] == 1 / 2 and summary["confident_missed"] == 1 / 3
+    bands = {(b.low, b.high): (b.answers, b.right) for b in evidence_bands(results, (0.5, 0.6, 0.8, 1.01))}
+    assert bands == {(0.5, 0.6): (2, 1), (0.6, 0.8): (1, 1), (0.8, 1.01): (2, 1)}
+

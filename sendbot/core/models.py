@@ -322,6 +322,9 @@ class Answer:
     dropped: tuple[str, ...] = ()  # generated sentences the guard removed, each with why (not in the JSON contract)
     fallback: str = ""  # why a generated answer was replaced by the extractive one ("" if it was not)
     direct: DirectAnswer | None = None  # the few words that answer it, stated first ("up to 8 weeks")
+    # The best unit scored under `confident_evidence`: the closest the documents come, which more often than not
+    # misses the point, so the reader is told so
+    tentative: bool = False
 
     @property
     def text(self) -> str:
@@ -344,6 +347,7 @@ class Answer:
             "answerer": self.answerer,
             "sentences": [s.to_json() for s in self.sentences],
             "direct": self.direct.to_json() if self.direct else None,
+            "tentative": self.tentative,
         }
 
     @property

@@ -50,6 +50,7 @@ class Prompts:
     said_earlier: Prompt = _spec("said_earlier.txt", "when")  # labels a sentence a later document follows on from
     commitment_status: Prompt = _spec("commitment_status.txt", "label", "status")  # a quoted commitment's status
     direct_answer: Prompt = _spec("direct_answer.txt", "answer")  # the few words that answer it, before the sentences
+    tentative: Prompt = _spec("tentative.txt")  # before a tentative answer: the documents may not answer it exactly
     about: Prompt = _spec("about.md")
     app_intro: Prompt = _spec("app_intro.md")
     app_examples: Prompt = _spec("app_examples.md")

@@ -236,6 +236,8 @@ def render_answer(answer: Answer, turn: int, around: Around = Around()) -> str:
     if around.filters_note:
         parts.append(f'<p class="sb-note">{esc(around.filters_note)}</p>')
     quotes = {c.n: c.quote for c in answer.citations}
+    if answer.tentative:
+        parts.append(f'<p class="sb-tentative">{esc(prompts().tentative.text)}</p>')
     direct = answer.direct
     if direct:
         marker = _marker(turn, -1, direct.citation, quotes.get(direct.citation, ""))
@@ -287,6 +289,8 @@ def plain_text(answer: Answer, around: Around = Around()) -> str:
         if around.follow_ups:
             lines.append(prompts().app_nearest_topics.text + ": " + "; ".join(around.follow_ups))
         return "\n".join(lines)
+    if answer.tentative:
+        lines.append(prompts().tentative.text)
     if answer.direct:
         lines.append(prompts().direct_answer.format(answer=f"{_one_line(answer.direct.text)} [{answer.direct.citation}]"))
     lines.extend(f"{s.said_label + ': ' if answer.spans_dates else ''}{_one_line(s.text)} "
