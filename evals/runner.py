@@ -206,7 +206,10 @@ class EvidenceBand:
     right: int  # to an answerable question, with every expected fact
 
 
-def evidence_bands(results: list[QuestionResult], edges: tuple[float, ...] = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 1.01)) -> list[EvidenceBand]:
+EVIDENCE_EDGES = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 1.01)
+
+
+def evidence_bands(results: list[QuestionResult], edges: tuple[float, ...] = EVIDENCE_EDGES) -> list[EvidenceBand]:
     """How often answers are right at each level of evidence (results must come from a never-refusing run): where
     they are right less often than not, an answer is only tentative (`confident_evidence`)."""
     bands = []
@@ -214,4 +217,3 @@ def evidence_bands(results: list[QuestionResult], edges: tuple[float, ...] = (0.
         inside = [r for r in results if low <= r.evidence < high]
         bands.append(EvidenceBand(low, high, len(inside), sum(not _misses(r) for r in inside)))
     return bands
-

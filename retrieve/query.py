@@ -189,4 +189,3 @@ def counts_in(text: str) -> list[re.Match]:
     """The numbers of a text that count or amount to something ("45 schools", "1,993", "65%"): what answers "how
     many?", as opposed to years, dates, labels and spans of years."""
     return [m for m in _NUMBER.finditer(text) if not _NOT_COUNTED_AFTER.search(text, 0, m.start())]
-

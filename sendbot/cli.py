@@ -7,6 +7,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +16,9 @@ from sendbot.core.config import ENCODERS, LLM_KINDS, Settings, check_llm, load_s
 from sendbot.core.models import CITATION_FIELDS, Answer, Filters
 from sendbot.core.prompts import prompts
 from sendbot.web.options import chroma_url_option, serve_options
+
+if TYPE_CHECKING:  # the eval is imported only when it runs: the other commands start without it
+    from evals.runner import SystemRun, ThresholdPoint
 
 _CONTRACT = ('{"question", "answer", "refused", "citations": [{'
              + ", ".join(f'"{name}"' for name in CITATION_FIELDS) + '}], "answerer", "sentences": [{"text", '
@@ -501,7 +505,7 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
         ctx.exit(1)
 
 
-def _print_calibration(run, points, settings: Settings) -> None:
+def _print_calibration(run: SystemRun, points: list[ThresholdPoint], settings: Settings) -> None:
     """`eval --calibrate`'s tables: refusal recall and false refusals at each threshold (for `min_evidence`), and how
     often answers are right at each level of evidence (for `confident_evidence`)."""
     from evals.runner import evidence_bands

@@ -150,4 +150,3 @@ def test_tentative_answers_are_counted_with_how_often_they_miss_beside_the_other
     assert summary["tentative_missed"] == 1 / 2 and summary["confident_missed"] == 1 / 3
     bands = {(b.low, b.high): (b.answers, b.right) for b in evidence_bands(results, (0.5, 0.6, 0.8, 1.01))}
     assert bands == {(0.5, 0.6): (2, 1), (0.6, 0.8): (1, 1), (0.8, 1.01): (2, 1)}
-
