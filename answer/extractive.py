@@ -11,6 +11,7 @@ from typing import Sequence
 
 from answer.direct import direct_answer
 from answer.refusal import no_question, not_found
+from sendbot.core.config import Settings
 from sendbot.core.dates import last_day
 from sendbot.core.models import Answer, AnswerSentence, Citation, Passage, Query, Reranked, ScoredSentence
 from sendbot.core.units import quoted_with_header
@@ -28,8 +29,8 @@ class ExtractiveAnswerer:
     """Picks up to `max_sentences` non-redundant units within about `max_words`; refuses when the best scores
     under `min_evidence`, and marks the answer tentative when it scores under `confident_evidence`."""
 
-    def __init__(self, max_sentences: int = 3, min_evidence: float = 0.5, max_words: int = 120,
-                 confident_evidence: float = 0.55) -> None:
+    def __init__(self, max_sentences: int = Settings.answer_sentences, min_evidence: float = Settings.min_evidence,
+                 max_words: int = Settings.answer_words, confident_evidence: float = Settings.confident_evidence) -> None:
         self.max_sentences = max_sentences
         self.min_evidence = min_evidence
         self.max_words = max_words

@@ -184,7 +184,7 @@ class ThresholdPoint:
 
 def sweep_refusal_threshold(results: list[QuestionResult]) -> list[ThresholdPoint]:
     """Refusal recall and false refusals at each candidate threshold (results must come from a never-refusing run)."""
-    answerable = [(r.evidence, fact_recall(r.golden.facts, r.reply["answer"]) == 1) for r in results if r.golden.answerable]
+    answerable = [(r.evidence, not _misses(r)) for r in results if r.golden.answerable]
     unanswerable = [r.evidence for r in results if not r.golden.answerable]
     points = []
     for step in range(20, 81):

@@ -75,7 +75,8 @@ def run_eval(pipeline: Pipeline, questions: list[GoldenQuestion], k: int, baseli
 def calibrate(pipeline: Pipeline, questions: list[GoldenQuestion], k: int) -> tuple[SystemRun, list]:
     """Answer everything without refusing, then sweep the evidence threshold over the recorded scores."""
     never_refuse = replace(pipeline, answerer=ExtractiveAnswerer(
-        pipeline.settings.answer_sentences, min_evidence=0.0, max_words=pipeline.settings.answer_words))
+        pipeline.settings.answer_sentences, min_evidence=0.0, max_words=pipeline.settings.answer_words,
+        confident_evidence=pipeline.settings.confident_evidence))
     run = run_system("sendbot (never refusing)", lambda q, k: never_refuse.ask(q, k=k), questions, k, {})
     return run, sweep_refusal_threshold(run.results)
 

@@ -88,7 +88,6 @@ _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raise
 # "Supporting Information" and never says "attached".
 _ATTACHMENT_WORD = re.compile(r"append\w*|annexe?s?|attach\w*|enclos\w*")
 _ASKS_ABOUT_ATTACHMENTS = re.compile(rf"\b(?:{_ATTACHMENT_WORD.pattern}|supporting (?:information|papers))\b", re.I)
-_POSSESSIVE = re.compile(r"'s$")
 KEYWORD_WEIGHT = 0.25  # of a passage's keyword score, in ordering passages (passage_order)
 SENTENCES_TO_EMBED = 20
 REMEMBERED_UNITS = 50_000  # unit vectors kept in memory (~77 MB at most), so a long-running app cannot grow past it
@@ -449,7 +448,7 @@ class SentenceReranker:
             if word in QUESTION_WORDS:
                 continue
             group = {_stem(word)} | spelled_out.get(word, set()) | phrased.get(word, set())
-            base = _POSSESSIVE.sub("", word)  # "my daughter's", "WCF's": the glossary knows the word itself
+            base = word.removesuffix("'s")  # "my daughter's", "WCF's": the glossary knows the word itself
             for expansion in expansions.get(base, expansions.get(base.rstrip("s"), ())):
                 group |= stems(expansion)
             weight = max(self.idf.get(_stem(word), self.default_idf), 0.1)
