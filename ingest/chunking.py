@@ -17,7 +17,8 @@ TokenCounter = Callable[[list[str]], list[int]]
 
 MIN_TOKENS_BEFORE_SOFT_BREAK = 60
 MAX_CONTEXT_TOKENS = 50
-
+MIN_UNMARKED_ITEMS = 2  # items before a heading-shaped line that make it the last of an unmarked list
+MAX_UNMARKED_ITEM_WORDS = 6  # words in such an item ("Community inclusion"); a longer line is prose again
 
 
 @dataclass(frozen=True)
@@ -89,15 +90,24 @@ def parse_blocks(text: str) -> list[Block]:
     candidates = [looks_like_heading(line) for _, _, line in lines]
     blocks: list[Block] = []
     header = ""
+    items = -1  # unmarked list items so far after a lead-in ending with ":" (-1: not in such a list)
     for i, (start, end, line) in enumerate(lines):
         if "\t" in line:
             if not (blocks and blocks[-1].kind == "row"):
                 header = line.replace("\t", " | ")  # the first row of a table is its header
             blocks.append(Block(start, end, "row", header))
+            items = -1
             continue
         following = lines[i + 1][2] if i + 1 < len(lines) else ""
         next_is_paragraph = bool(following) and ("\t" in following or (not candidates[i + 1] and _is_paragraph(following)))
-        if candidates[i] and (next_is_paragraph or line.isupper()):
+        # The last of several items a lead-in introduced, its bullets lost in the PDF's text ("four key areas:" /
+        # "Independent living" / "Employment" / "Community inclusion" / "Living healthily"), is followed by a
+        # paragraph as a heading is: it stays in the list.
+        closes_list = items >= MIN_UNMARKED_ITEMS and len(line.split()) <= MAX_UNMARKED_ITEM_WORDS
+        items = items + 1 if items >= 0 and candidates[i] and len(line.split()) <= MAX_UNMARKED_ITEM_WORDS else -1
+        if line.endswith(":"):
+            items = 0
+        if candidates[i] and (line.isupper() or (next_is_paragraph and not closes_list)):
             blocks.append(Block(start, end, "heading"))
         elif NUMBERED_LINE.match(line):
             blocks.append(Block(start, end, "numbered"))

@@ -10,6 +10,21 @@ from retrieve.spelling import Speller
 from sendbot.core.models import Query
 from sendbot.core.text import STOPWORDS
 
+# Words that carry the shape of a question, not its topic.
+QUESTION_WORDS = frozenset(
+    "happen happens happened say said says tell mean means stand stands does did done going go give given "
+    "find know want need like thing things way ways people someone anyone something anything".split()
+)
+# Words that say what kind of answer a question wants ("how often", "what percentage", "whose job") or are the
+# asker's turns of phrase ("actually", "still", "didn't"). They stay in the coverage the evidence is judged on (a
+# document that never says how long cannot answer "how long"), but the ranking also sees the coverage of the
+# question's topic without them, since the sentence that answers rarely repeats them.
+ANSWER_SHAPE_WORDS = frozenset(
+    "often long number numbers percentage proportion figure figures amount money name job role title time "
+    "start starts started exactly actually still currently really "
+    "who's whos they're didn't hasn't haven't can't aren't isn't doesn't don't won't i'm i've it's that's".split()
+)
+
 GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
 EVERYDAY_PATH = Path(__file__).with_name("everyday.tsv")
 
@@ -169,7 +184,10 @@ def asking_part(question: str) -> str:
 
 
 def _topic_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[A-Za-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 2]
+    """The words that name what a part asks about, which a later part pointing back to it borrows ("What exactly is
+    an EHCP, and who writes it?": "ehcp", not "exactly")."""
+    return [w for w in re.findall(r"[A-Za-z0-9]+", text.lower())
+            if w not in STOPWORDS and w not in QUESTION_WORDS and w not in ANSWER_SHAPE_WORDS and len(w) > 2]
 
 
 def part_query(query: Query, part: str) -> Query:

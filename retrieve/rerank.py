@@ -22,28 +22,14 @@ from typing import Callable
 import numpy as np
 
 from index.embedder import Embedder
-from retrieve.query import (CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERCENT,
-                            PERSON_QUESTION, RATING, RATING_QUESTION, SHARE_QUESTION, asking_part, counts_in,
-                            everyday_terms, glossary, spelled_out)
+from retrieve.query import (ANSWER_SHAPE_WORDS, CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION,
+                            PERCENT, PERSON_QUESTION, QUESTION_WORDS, RATING, RATING_QUESTION, SHARE_QUESTION,
+                            asking_part, counts_in, everyday_terms, glossary, spelled_out)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
 from sendbot.core.units import Unit, answer_units, answers_something, names_attachments
 
-# Words that carry the shape of a question, not its topic.
-QUESTION_WORDS = frozenset(
-    "happen happens happened say said says tell mean means stand stands does did done going go give given "
-    "find know want need like thing things way ways people someone anyone something anything".split()
-)
-# Words that say what kind of answer a question wants ("how often", "what percentage", "whose job") or are the
-# asker's turns of phrase ("actually", "still", "didn't"). They stay in the coverage the evidence is judged on (a
-# document that never says how long cannot answer "how long"), but the ranking also sees the coverage of the
-# question's topic without them, since the sentence that answers rarely repeats them.
-ANSWER_SHAPE_WORDS = frozenset(
-    "often long number numbers percentage proportion figure figures amount money name job role title time "
-    "start starts started exactly actually still currently really "
-    "who's whos they're didn't hasn't haven't can't aren't isn't doesn't don't won't i'm i've it's that's".split()
-)
 _HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)

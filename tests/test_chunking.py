@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.embedder import MAX_TOKENS, count_tokens
-from ingest.chunking import chunk_document
+from ingest.chunking import chunk_document, parse_blocks
 from ingest.loaders import load_document
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Document
@@ -147,6 +147,17 @@ def test_a_heading_starts_the_chunk_of_the_text_under_it():
     assert found[0].text == f"Transport\n{first}"
     assert found[1].text == f"Short breaks\n{second}"
     assert (found[0].section, found[1].section) == ("Transport", "Short breaks")
+
+
+def test_the_last_item_of_a_list_without_bullets_stays_in_the_list_though_a_paragraph_follows_it():
+    """PDF text loses bullet glyphs: the last item is followed by a paragraph, as a heading is, but it is an item."""
+    text = ("Developing pathways by focusing on outcomes in four key areas:\nIndependent living\nEmployment\n"
+            "Community inclusion\nLiving healthily\nImproving transition and annual reviews for young people in Year 9.")
+    assert [b.kind for b in parse_blocks(text)] == ["paragraph"] * 6
+    assert [c.section for c in chunks(make_doc(text))] == [""]
+    # one item after a lead-in is no list yet: the heading-shaped line after it still heads what follows
+    text = "The priorities are as follows:\nA Person-Centred Approach\nImprovements\nParent carers feel better informed."
+    assert [b.kind for b in parse_blocks(text)] == ["paragraph", "paragraph", "heading", "paragraph"]
 
 
 def test_a_heading_above_a_paragraph_longer_than_the_window_stays_with_its_first_part():

@@ -181,6 +181,8 @@ def test_several_part_questions_split_and_a_vague_part_borrows_the_topic():
     assert split_question("When was the AGM held, and when is the next one?") == [
         "When was the AGM held", "when is the next one? (agm held)"]
     assert split_question("What did parents and carers say?") == ["What did parents and carers say?"]
+    # the words that shape a question ("exactly", "say") name no topic a later part could borrow
+    assert split_question("What exactly is an EHCP, and who writes it?") == ["What exactly is an EHCP", "who writes it? (ehcp)"]
 
 
 def test_a_part_that_points_back_borrows_the_topic_and_a_preposition_may_lead_a_part():

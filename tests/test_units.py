@@ -101,6 +101,18 @@ def test_a_heading_that_shares_its_line_with_the_paragraph_before_it_is_still_a_
     assert _answers(text, "It is due to be considered by Council on 18 May 2023.")
 
 
+def test_a_piece_of_a_table_cell_begun_and_ended_mid_sentence_answers_nothing_unless_it_holds_a_figure():
+    text = ("Trauma informed practice across the Service) All Age Autism\ncapacity for special schools,\n"
+            "school for children with autism\nfoster care placements.\nincreased from baseline (65%\n"
+            "reducing waiting times for assessment and diagnosis.")
+    assert not _answers(text, "the Service) All Age Autism")  # a bracket it did not open
+    assert not _answers(text, "capacity for special schools,")  # stops on a comma
+    assert not _answers(text, "school for children with autism")  # a few words, no full stop
+    assert _answers(text, "foster care placements.")  # may be a sentence's end: kept
+    assert _answers(text, "increased from baseline (65%")  # the figure may answer "how many"
+    assert _answers(text, "reducing waiting times for assessment and diagnosis.")
+
+
 def test_a_meeting_notice_with_a_clock_time_states_when_and_where_it_is():
     text = "Wednesday, 24 May 2023, 10.00 am Council Chamber, County Hall, Worcester\nAll County Councillors are invited"
     assert _answers(text, "Wednesday, 24 May 2023, 10.00 am Council Chamber, County Hall, Worcester")

@@ -141,7 +141,16 @@ def _sentence_units(line: str, start: int, asked: str) -> list[Unit]:
 
 _COUNT_START = re.compile(r"^(?!(?:19|20)\d\d\b)\d[\d,.]*%?\s+[a-z]")  # "215 responses to the survey"
 _CLOCK_TIME = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s?[ap]\.?m\b", re.I)
+MAX_UNPUNCTUATED_FRAGMENT_WORDS = 6  # a line begun in lower case, this short and without a full stop, is a cell's tail
 _CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$", re.I)
+
+
+def _ends_mid_sentence(sentence: str) -> bool:
+    """True when a piece of text stops where a sentence cannot: on a function word or a comma ("capacity for special
+    schools,"), inside a bracket it did not open ("the Service) All Age Autism"), or after a few words with no full
+    stop ("school for children with autism")."""
+    return bool(_CUT_OFF.search(sentence)) or sentence.endswith((",", ";")) or sentence.count(")") > sentence.count("(") \
+        or (len(sentence.split()) <= MAX_UNPUNCTUATED_FRAGMENT_WORDS and not sentence.endswith((".", "!", "?", ")", '"')))
 
 
 def answers_something(text: str, start: int, end: int, named: bool = False) -> bool:
@@ -152,8 +161,9 @@ def answers_something(text: str, start: int, end: int, named: bool = False) -> b
     sentence = text[start:end]
     if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
         return False
-    if sentence[0].islower() and _CUT_OFF.search(sentence):
-        return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved feedback from")
+    if sentence[0].islower() and _ends_mid_sentence(sentence) and not _FIGURE.search(sentence):
+        return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved
+        # feedback from"); one holding a figure may still answer "how many" ("increased from baseline (65%")
     ends_line = end == len(text) or text[end] == "\n"
     whole_line = ends_line and (start == 0 or text[start - 1] == "\n")
     # A heading may share its line with the paragraph before it (PDF text): "... on 18 May 2023. Dates of Future
