@@ -64,6 +64,8 @@ def test_a_follow_up_keeps_the_conversations_topic_and_a_first_question_has_noth
     ("FOREWORD..... 4", ""), ("DEVELOPM ENT", ""), ("Recruitme nt training module to Team", ""), ("15 - 72", ""),
     ("Local Offer that describes how", ""), ("Logic to enable", ""), ("Page 62", ""), ("Summary", ""),
     ("Number of Schools actively involved in the EEF (Education endowment", ""),
+    ("Item No Subject Page No", ""), ("Version Who Date Amendments", ""),  # a table's header row
+    ("Worcestershire Safeguarding Adults Board", "Worcestershire Safeguarding Adults Board"),
 ])
 def test_only_clean_section_titles_are_offered_as_topics(section, shown):
     assert clean_title(section) == shown
