@@ -58,7 +58,8 @@ _NUMBER = re.compile(r"(?<![\d.,/])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d
 # that starts a span of years ("2021- 22"), or a phone number's area code ("01905 846009").
 _NOT_COUNTED_AFTER = re.compile(r"\b(?:appendix|annex|item|page|pages|section|paragraph|para|action|workstream|ws|"
                                 r"priority|stage|step|phase|version|wave|tier|level|concern|recommendation|requirement|"
-                                r"no\.?|q)\s*$|\b(?:19|20)\d\d\s*[-–]\s*$|\b0\d{3,4}\s*$", re.I)
+                                r"no\.?|q|sch\.?|schedule|reg\.?|regulation|art\.?|article|cl\.?|clause)\s*$"
+                                r"|\b(?:19|20)\d\d\s*[-–]\s*$|\b0\d{3,4}\s*$", re.I)
 DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
 DEFINITION_QUESTION = re.compile(
     r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b"

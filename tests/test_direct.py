@@ -20,7 +20,8 @@ PASSAGE = ("Intro line.\nOn 29 March 2022, the review was published. 45 schools 
            "The Special Educational Needs and Disabilities (SEND) team meets monthly.\n"
            "66% of compliments came from parent carers and 26% came from schools.\n"
            "Good progress was made. The 2021 inspection judgement was 'Requires Improvement'; in 2023 it was \"Good\".\n"
-           "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009: 130 further places are planned.")
+           "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009: 130 further places are planned.\n"
+           "The carers' duties are set out in Sch. 6 and Reg. 35.")
 
 
 def _direct(question: str, *sentences: str):
@@ -58,10 +59,11 @@ def test_a_day_of_the_month_is_not_a_count_and_the_next_sentence_with_one_answer
                    "45 schools were given SEND reviews, 17% of all schools.") == "45"
 
 
-def test_a_label_s_number_a_span_of_years_and_a_phone_number_are_not_counts():
+def test_a_label_s_number_a_legal_reference_a_span_of_years_and_a_phone_number_are_not_counts():
     assert _direct("How many places are planned?", "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009: 130 "
                    "further places are planned.") == "130"
     assert _direct("How many places are planned?", "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009:") is None
+    assert _direct("How many carers are there?", "The carers' duties are set out in Sch. 6 and Reg. 35.") is None
 
 
 def test_a_tentative_answer_says_so_first_and_states_no_direct_answer_in_the_page_the_copy_and_the_terminal():

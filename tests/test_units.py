@@ -113,6 +113,12 @@ def test_a_piece_of_a_table_cell_begun_and_ended_mid_sentence_answers_nothing_un
     assert _answers(text, "reducing waiting times for assessment and diagnosis.")
 
 
+def test_a_legal_reference_does_not_end_a_sentence():
+    text = "Monitor the matters set out in Sch. 6, improving the quality of care, and complete the Reg. 35 Report. It is due."
+    assert _texts(text, "sentence") == ["Monitor the matters set out in Sch. 6, improving the quality of care, and "
+                                        "complete the Reg. 35 Report.", "It is due."]
+
+
 def test_a_meeting_notice_with_a_clock_time_states_when_and_where_it_is():
     text = "Wednesday, 24 May 2023, 10.00 am Council Chamber, County Hall, Worcester\nAll County Councillors are invited"
     assert _answers(text, "Wednesday, 24 May 2023, 10.00 am Council Chamber, County Hall, Worcester")

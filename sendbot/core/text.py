@@ -37,7 +37,10 @@ class Span:
     end: int
 
 
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "no", "e.g", "i.e", "etc", "st", "cllr", "approx", "vs", "nb", "incl", "para"}
+# Abbreviations a sentence does not end on, with those of the legal references council papers cite ("the matters set
+# out in Sch. 6", "complete the Reg. 35 Report"): schedule, regulation, article, clause, section, reference.
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "no", "e.g", "i.e", "etc", "st", "cllr", "approx", "vs", "nb", "incl", "para",
+                  "sch", "reg", "regs", "art", "cl", "sec", "ref"}
 _SENTENCE_END = re.compile(r"[.!?][\"')\u2019\u201d]*\s+(?=[\"'(\u2018\u201c]?[A-Z0-9\u2022\u00b7-])|\s*(?=[\u2022\u00b7]\s?\S)")
 
 

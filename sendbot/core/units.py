@@ -149,8 +149,10 @@ def _ends_mid_sentence(sentence: str) -> bool:
     """True when a piece of text stops where a sentence cannot: on a function word or a comma ("capacity for special
     schools,"), inside a bracket it did not open ("the Service) All Age Autism"), or after a few words with no full
     stop ("school for children with autism")."""
-    return bool(_CUT_OFF.search(sentence)) or sentence.endswith((",", ";")) or sentence.count(")") > sentence.count("(") \
-        or (len(sentence.split()) <= MAX_UNPUNCTUATED_FRAGMENT_WORDS and not sentence.endswith((".", "!", "?", ")", '"')))
+    unpunctuated = not sentence.endswith((".", "!", "?", ")", '"'))
+    return (bool(_CUT_OFF.search(sentence)) or sentence.endswith((",", ";"))
+            or sentence.count(")") > sentence.count("(")
+            or (unpunctuated and len(sentence.split()) <= MAX_UNPUNCTUATED_FRAGMENT_WORDS))
 
 
 def answers_something(text: str, start: int, end: int, named: bool = False) -> bool:
