@@ -20,12 +20,12 @@ _FRAGMENT = re.compile(r"[:•·…|%.]|\s,|\d\s+\d|\(cont|^page \d|[-\s]\d{1,2}
 _SENTENCE = re.compile(r"^the\b.*\b(?:is|are|was|has|have|will)\b|\b(?:this|here|below|above)\b", re.I)
 # A title ending on these words, or on "to" and one or two words more, was cut off mid-phrase.
 _CUT_OFF = re.compile(r"\b(?:how|what|which|who|that|least|than|into|about)$|\bto(?:\s+\S+){1,2}$", re.I)
-# Short lower-case words that are words, not the pieces of one split by a PDF ("Workstrea m").
 # Words that label a table's columns in council papers ("Item No | Subject | Page No" in an agenda, "Version | Who |
 # Date | Amendments" in a document's control table, "Ref | Action | Owner | Status" in an action log): a title
 # made mostly of them is a table's header row, not a topic.
 _COLUMN_LABELS = {"item", "no", "subject", "page", "version", "who", "date", "amendments", "author", "changes", "ref",
                   "action", "owner", "status", "due", "rag", "description", "comments"}
+# Short lower-case words that are words, not the pieces of one split by a PDF ("Workstrea m").
 _SHORT_WORDS = {"a", "an", "as", "at", "be", "by", "do", "go", "in", "is", "it", "no", "of", "on", "or", "so", "to",
                 "up", "us", "we"}
 

@@ -146,13 +146,16 @@ _CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$"
 
 
 def _ends_mid_sentence(sentence: str) -> bool:
-    """True when a piece of text stops where a sentence cannot: on a function word or a comma ("capacity for special
-    schools,"), inside a bracket it did not open ("the Service) All Age Autism"), or after a few words with no full
-    stop ("school for children with autism")."""
+    """True when a piece of text stops where a sentence cannot: on a function word ("assessment and diagnostics
+    Improved feedback from"), or, unless it holds a figure that may answer "how many" ("increased from baseline (65%"),
+    on a comma ("capacity for special schools,"), inside a bracket it did not open ("the Service) All Age Autism"),
+    or after a few words with no full stop ("school for children with autism")."""
+    if _CUT_OFF.search(sentence):
+        return True
     unpunctuated = not sentence.endswith((".", "!", "?", ")", '"'))
-    return (bool(_CUT_OFF.search(sentence)) or sentence.endswith((",", ";"))
-            or sentence.count(")") > sentence.count("(")
-            or (unpunctuated and len(sentence.split()) <= MAX_UNPUNCTUATED_FRAGMENT_WORDS))
+    return not _FIGURE.search(sentence) and (
+        sentence.endswith((",", ";")) or sentence.count(")") > sentence.count("(")
+        or (unpunctuated and len(sentence.split()) <= MAX_UNPUNCTUATED_FRAGMENT_WORDS))
 
 
 def answers_something(text: str, start: int, end: int, named: bool = False) -> bool:
@@ -163,9 +166,8 @@ def answers_something(text: str, start: int, end: int, named: bool = False) -> b
     sentence = text[start:end]
     if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
         return False
-    if sentence[0].islower() and _ends_mid_sentence(sentence) and not _FIGURE.search(sentence):
-        return False  # a fragment, begun and ended mid-sentence: PDF table cells ("assessment and diagnostics Improved
-        # feedback from"); one holding a figure may still answer "how many" ("increased from baseline (65%")
+    if sentence[0].islower() and _ends_mid_sentence(sentence):
+        return False  # a fragment, begun and ended mid-sentence: a piece of a PDF table's cell
     ends_line = end == len(text) or text[end] == "\n"
     whole_line = ends_line and (start == 0 or text[start - 1] == "\n")
     # A heading may share its line with the paragraph before it (PDF text): "... on 18 May 2023. Dates of Future
