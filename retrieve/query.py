@@ -25,6 +25,8 @@ ANSWER_SHAPE_WORDS = frozenset(
     "who's whos they're didn't hasn't haven't can't aren't isn't doesn't don't won't i'm i've it's that's".split()
 )
 
+_NOT_TOPIC = STOPWORDS | QUESTION_WORDS | ANSWER_SHAPE_WORDS
+
 GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
 EVERYDAY_PATH = Path(__file__).with_name("everyday.tsv")
 
@@ -49,17 +51,18 @@ _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|wa
 NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
 SHARE_QUESTION = re.compile(r"\b(percentage|proportion|per ?cent|share)\b", re.I)  # a number question wanting a share
 PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|per ?cent)")
-# A number that may count or amount to something: not a year, a date ("6.02.23"), a phone number ("01905 846009"), a
-# day of a month ("8 February") or a span of days ("6 - 10 February 2023").
+# A number that may count or amount to something: not a year, a date ("6.02.23"), one with a leading zero (an area
+# code: "01905"), a day of a month ("8 February") or a span of days ("6 - 10 February 2023").
 _NUMBER = re.compile(r"(?<![\d.,/])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|0\d{3})\d[\d,.]*(?![\d,.])"
                      r"(?!\s*(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|September|"
                      r"October|November|December)\b)(?!\s*[-–]\s*\d{1,2}\s+[A-Z][a-z]+ (?:19|20)\d\d)")
-# What comes before a number that does not count: a label ("Appendix 1", "Workstream 4", "version 0.7"), the year
-# that starts a span of years ("2021- 22"), or a phone number's area code ("01905 846009").
+# What comes before a number that does not count: a label ("Appendix 1", "Workstream 4", "version 0.7"), or the year
+# that starts a span of years ("2021- 22").
 _NOT_COUNTED_AFTER = re.compile(r"\b(?:appendix|annex|item|page|pages|section|paragraph|para|action|workstream|ws|"
                                 r"priority|stage|step|phase|version|wave|tier|level|concern|recommendation|requirement|"
                                 r"no\.?|q|sch\.?|schedule|reg\.?|regulation|art\.?|article|cl\.?|clause)\s*$"
-                                r"|\b(?:19|20)\d\d\s*[-–]\s*$|\b0\d{3,4}\s*$", re.I)
+                                r"|\b(?:19|20)\d\d\s*[-–]\s*$", re.I)
+PHONE = re.compile(r"\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b")  # a UK phone number ("01905 846009")
 DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
 DEFINITION_QUESTION = re.compile(
     r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b"
@@ -187,8 +190,7 @@ def asking_part(question: str) -> str:
 def _topic_words(text: str) -> list[str]:
     """The words that name what a part asks about, which a later part pointing back to it borrows ("What exactly is
     an EHCP, and who writes it?": "ehcp", not "exactly")."""
-    return [w for w in re.findall(r"[A-Za-z0-9]+", text.lower())
-            if w not in STOPWORDS and w not in QUESTION_WORDS and w not in ANSWER_SHAPE_WORDS and len(w) > 2]
+    return [w for w in re.findall(r"[A-Za-z0-9]+", text.lower()) if w not in _NOT_TOPIC and len(w) > 2]
 
 
 def part_query(query: Query, part: str) -> Query:
@@ -206,5 +208,7 @@ def prepare_query(question: str, speller: Speller | None = None) -> Query:
 
 def counts_in(text: str) -> list[re.Match]:
     """The numbers of a text that count or amount to something ("45 schools", "1,993", "65%"): what answers "how
-    many?", as opposed to years, dates, labels and spans of years."""
-    return [m for m in _NUMBER.finditer(text) if not _NOT_COUNTED_AFTER.search(text, 0, m.start())]
+    many?", as opposed to years, dates, labels, spans of years and phone numbers."""
+    phones = [m.span() for m in PHONE.finditer(text)]
+    return [m for m in _NUMBER.finditer(text) if not _NOT_COUNTED_AFTER.search(text, 0, m.start())
+            and not any(start <= m.start() < end for start, end in phones)]

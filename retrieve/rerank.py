@@ -23,7 +23,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from retrieve.query import (ANSWER_SHAPE_WORDS, CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION,
-                            PERCENT, PERSON_QUESTION, QUESTION_WORDS, RATING, RATING_QUESTION, SHARE_QUESTION,
+                            PERCENT, PERSON_QUESTION, PHONE, QUESTION_WORDS, RATING, RATING_QUESTION, SHARE_QUESTION,
                             asking_part, counts_in, everyday_terms, glossary, spelled_out)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
@@ -68,7 +68,7 @@ FEATURES = ("semantic", "lexical", "passage_similarity", "number_match", "number
 EVIDENCE_WEIGHTS = np.array([0.45, 0.35, 0.20, 0.05, -0.1, 0.05, -0.1, 0.1, 0.05, -0.15, -0.05, -0.1, -0.002,
                              0.0, 0.0, 0.05, 0.0, 0.0, -0.1])
 RANKER_PATH = Path(__file__).with_name("unit_ranker.json")
-_HAS_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b|\bwww\.\S+|https?://\S+")
+_HAS_CONTACT = re.compile(rf"[\w.+-]+@[\w-]+\.[\w.]+|{PHONE.pattern}|\bwww\.\S+|https?://\S+")
 _ASKS_ABOUT_QUESTIONS = re.compile(r"\b(ask|asked|question|questions|raise|raised)\b", re.I)
 # Question words asking for a report's attached papers: a list of its appendices covers them, though it lists them as
 # "Supporting Information" and never says "attached".
