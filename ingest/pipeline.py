@@ -24,7 +24,7 @@ from sendbot.core.text import looks_like_instruction, split_sentences
 from sendbot.core.units import quotable_units
 
 NOT_DOCUMENTS = {"manifest.json", "readme.md", "readme.txt"}
-CHUNKER_VERSION = 22  # bump when loading, chunking or the quotable units change what a file's stored chunks are
+CHUNKER_VERSION = 23  # bump when loading, chunking or the quotable units change what a file's stored chunks are
 READ_AHEAD = 8  # files read and chunked ahead of the one being embedded (bounds the memory they hold)
 PARSE_WORKERS = 1  # processes reading ahead; the embedder's torch threads keep the other cores busy
 EMBED_GROUP_CHUNKS = 256  # consecutive ready files are embedded together up to about this many chunks

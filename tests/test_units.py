@@ -101,16 +101,20 @@ def test_a_heading_that_shares_its_line_with_the_paragraph_before_it_is_still_a_
     assert _answers(text, "It is due to be considered by Council on 18 May 2023.")
 
 
-def test_a_piece_of_a_table_cell_begun_and_ended_mid_sentence_answers_nothing_unless_it_holds_a_figure():
+def test_a_piece_of_a_table_cell_answers_nothing_unless_it_holds_a_figure():
     text = ("Trauma informed practice across the Service) All Age Autism\ncapacity for special schools,\n"
             "school for children with autism\nfoster care placements.\nincreased from baseline (65%\n"
-            "reducing waiting times for assessment and diagnosis.")
+            "reducing waiting times for assessment and diagnosis.\nManager Membership: Foster Carer,\n"
+            "Dear Tina and Simon,\nThe panel met 12 schools,")
     assert not _answers(text, "the Service) All Age Autism")  # a bracket it did not open
     assert not _answers(text, "capacity for special schools,")  # stops on a comma
-    assert not _answers(text, "school for children with autism")  # a few words, no full stop
-    assert _answers(text, "foster care placements.")  # may be a sentence's end: kept
-    assert _answers(text, "increased from baseline (65%")  # the figure may answer "how many"
-    assert _answers(text, "reducing waiting times for assessment and diagnosis.")
+    assert not _answers(text, "school for children with autism")  # a few words begun in lower case
+    assert not _answers(text, "foster care placements.")  # a sentence's tail, full stop or not
+    assert not _answers(text, "Manager Membership: Foster Carer,")  # a comma ends no sentence, however it starts
+    assert not _answers(text, "Dear Tina and Simon,")
+    assert _answers(text, "The panel met 12 schools,")  # the figure may answer "how many"
+    assert _answers(text, "increased from baseline (65%")
+    assert _answers(text, "reducing waiting times for assessment and diagnosis.")  # long enough to say something
 
 
 def test_a_legal_reference_does_not_end_a_sentence():

@@ -141,21 +141,26 @@ def _sentence_units(line: str, start: int, asked: str) -> list[Unit]:
 
 _COUNT_START = re.compile(r"^(?!(?:19|20)\d\d\b)\d[\d,.]*%?\s+[a-z]")  # "215 responses to the survey"
 _CLOCK_TIME = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s?[ap]\.?m\b", re.I)
-MAX_UNPUNCTUATED_FRAGMENT_WORDS = 6  # a line begun in lower case, this short and without a full stop, is a cell's tail
+MAX_FRAGMENT_WORDS = 6  # a line begun in lower case and this short is a cell's or a sentence's tail, full stop or not
 _CUT_OFF = re.compile(r"\b(a|an|and|as|at|by|for|from|in|of|on|or|the|to|with)$", re.I)
 
 
-def _ends_mid_sentence(sentence: str) -> bool:
-    """True when a piece of text stops where a sentence cannot: on a function word ("assessment and diagnostics
-    Improved feedback from"), or, unless it holds a figure that may answer "how many" ("increased from baseline (65%"),
-    on a comma ("capacity for special schools,"), inside a bracket it did not open ("the Service) All Age Autism"),
-    or after a few words with no full stop ("school for children with autism")."""
+def _is_fragment(sentence: str) -> bool:
+    """True for a piece of a sentence rather than a sentence (a PDF table's cell, a text box's line). Unless it holds a
+    figure that may answer "how many" ("increased from baseline (65%"): one ending on a comma ("Manager Membership:
+    Foster Carer,"), however it starts; and one begun in lower case (mid-sentence) that ends on a semicolon, inside a
+    bracket it did not open ("the Service) All Age Autism") or after a few words ("school for children with
+    autism", "supervising Foster Carers."). One begun in lower case that stops on a function word ("assessment and
+    diagnostics Improved feedback from") is a fragment even with a figure."""
+    figure = bool(_FIGURE.search(sentence))
+    if sentence.endswith(",") and not figure:
+        return True
+    if not sentence[0].islower():
+        return False
     if _CUT_OFF.search(sentence):
         return True
-    unpunctuated = not sentence.endswith((".", "!", "?", ")", '"'))
-    return not _FIGURE.search(sentence) and (
-        sentence.endswith((",", ";")) or sentence.count(")") > sentence.count("(")
-        or (unpunctuated and len(sentence.split()) <= MAX_UNPUNCTUATED_FRAGMENT_WORDS))
+    return not figure and (sentence.endswith(";") or sentence.count(")") > sentence.count("(")
+                           or len(sentence.split()) <= MAX_FRAGMENT_WORDS)
 
 
 def answers_something(text: str, start: int, end: int, named: bool = False) -> bool:
@@ -166,8 +171,8 @@ def answers_something(text: str, start: int, end: int, named: bool = False) -> b
     sentence = text[start:end]
     if len(content_words(sentence)) < 3 or sentence.endswith(":") or looks_like_instruction(sentence):
         return False
-    if sentence[0].islower() and _ends_mid_sentence(sentence):
-        return False  # a fragment, begun and ended mid-sentence: a piece of a PDF table's cell
+    if _is_fragment(sentence):
+        return False
     ends_line = end == len(text) or text[end] == "\n"
     whole_line = ends_line and (start == 0 or text[start - 1] == "\n")
     # A heading may share its line with the paragraph before it (PDF text): "... on 18 May 2023. Dates of Future
