@@ -103,10 +103,9 @@ def parse_blocks(text: str) -> list[Block]:
         # The last of several items a lead-in introduced, its bullets lost in the PDF's text ("four key areas:" /
         # "Independent living" / "Employment" / "Community inclusion" / "Living healthily"), is followed by a
         # paragraph as a heading is: it stays in the list.
-        closes_list = items >= MIN_UNMARKED_ITEMS and len(line.split()) <= MAX_UNMARKED_ITEM_WORDS
-        items = items + 1 if items >= 0 and candidates[i] and len(line.split()) <= MAX_UNMARKED_ITEM_WORDS else -1
-        if line.endswith(":"):
-            items = 0
+        short = len(line.split()) <= MAX_UNMARKED_ITEM_WORDS
+        closes_list = items >= MIN_UNMARKED_ITEMS and short
+        items = 0 if line.endswith(":") else items + 1 if items >= 0 and candidates[i] and short else -1
         if candidates[i] and (line.isupper() or (next_is_paragraph and not closes_list)):
             blocks.append(Block(start, end, "heading"))
         elif NUMBERED_LINE.match(line):
