@@ -391,15 +391,27 @@ def _train_ranker(pipeline, questions: list, as_json: bool) -> None:
     from retrieve.rerank import RANKER_PATH
 
     dev = select(questions, "dev")
-    with click.progressbar(length=len(dev), label="Scoring the dev questions' units", file=sys.stderr) as bar:
+    with click.progressbar(length=2 * len(dev), label="Scoring, then answering, the dev questions",
+                           file=sys.stderr) as bar:
         report = train(pipeline, dev, bar.update)
     RANKER_PATH.write_text(report.ranker.to_json(), encoding="utf-8")
+    summary = report.held_out.summary()
+    held_out = {name: summary[name] for name in _HELD_OUT_METRICS}
     numbers = {"questions": report.questions, "units": report.units, "top1": report.top1,
-               "top1_cv": report.top1_cv, "semantic_top1": report.semantic_top1}
+               "top1_cv": report.top1_cv, "semantic_top1": report.semantic_top1, "held_out": held_out}
     click.echo(json.dumps(numbers) if as_json else
                f"Wrote {RANKER_PATH} from {report.questions} dev questions ({report.units} units): best unit holds a "
                f"fact {report.top1:.3f} (held out, grouped by question: {report.top1_cv:.3f}; meaning alone "
-               f"{report.semantic_top1:.3f}).")
+               f"{report.semantic_top1:.3f}).\n"
+               f"Each of the {len(dev)} dev questions answered by the ranker fitted without its fold: "
+               + ", ".join(f"{label} {held_out[name]:{'.0f' if name.startswith('answer_words') else '.3f'}}"
+                         for name, label in _HELD_OUT_METRICS.items())
+               + ". (`sendbot eval --subset dev` gives the in-sample figures, which a refit on all of dev flatters.)")
+
+
+_HELD_OUT_METRICS = {"hit_at_k": "hit@k", "context_fact_recall": "facts in passages", "fact_recall": "facts in answers",
+                     "refusal_recall": "refusal recall", "false_refusal_rate": "false refusals",
+                     "answer_words_p50": "median words"}
 
 
 def _eval_commitments(ctx: click.Context, gate: Path | None, as_json: bool) -> None:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from evals.golden import load_golden, select
-from evals.train import fit_listwise, top1, train, unit_groups
+from evals.suite import extractive_pipeline
+from evals.train import FOLDS, fit_listwise, fold_of, top1, train, unit_groups, with_ranker
 from retrieve.rerank import FEATURES, RANKER_PATH, load_ranker
 
 
@@ -18,7 +19,7 @@ def test_retraining_on_the_dev_split_reproduces_the_shipped_model(corpus):
     """Retraining on a fresh index of the bundled corpus gives the shipped model back: the same direction of
     weights and as good a first pick. (Not bit for bit: Chroma's approximate search and the embedder's batching
     move a few pool units between runs, and weakly determined weights such as passage similarity wander.)"""
-    groups = unit_groups(corpus.bot.pipeline, select(load_golden(), "dev"))
+    groups = list(unit_groups(corpus.bot.pipeline, select(load_golden(), "dev")).values())
     retrained = fit_listwise(groups)
     shipped = np.array(load_ranker().weights)
     cosine = float(retrained @ shipped / (np.linalg.norm(retrained) * np.linalg.norm(shipped)))
@@ -30,6 +31,25 @@ def test_retraining_on_the_dev_split_reproduces_the_shipped_model(corpus):
     semantic = np.zeros(len(FEATURES))
     semantic[0] = 1.0
     assert top1(groups, shipped) >= top1(groups, semantic)  # the learned ranking beats meaning alone
+
+
+def test_each_dev_question_is_answered_by_a_ranker_fitted_without_it(corpus):
+    """`sendbot eval --train`'s held-out answers: fold n's ranker is the fit on every other fold's questions, and a
+    question's held-out answer is the one its fold's ranker gives."""
+    pipeline = corpus.bot.pipeline
+    dev = select(load_golden(), "dev")[:30]
+    assert {fold_of(q.id) for q in dev} == set(range(FOLDS))  # the subset fills every fold
+    report = train(pipeline, dev)
+    assert [r.golden.id for r in report.held_out.results] == [q.id for q in dev]
+    groups = unit_groups(pipeline, dev)
+    for n, ranker in enumerate(report.fold_rankers):
+        fitted = fit_listwise([group for qid, group in groups.items() if fold_of(qid) != n])
+        assert np.allclose(ranker.weights, fitted)
+        assert not np.allclose(ranker.weights, report.ranker.weights)  # it never saw its own fold
+    for result in report.held_out.results[::5]:
+        held = with_ranker(extractive_pipeline(pipeline), report.fold_rankers[fold_of(result.golden.id)])
+        answer, _ = held.ask(result.golden.question, k=pipeline.settings.top_k)
+        assert answer.to_json()["answer"] == result.reply["answer"]
 
 
 def test_the_listwise_fit_learns_which_feature_marks_the_answer():
