@@ -388,7 +388,8 @@ class TopicsBot(FakeBot):
     """The stand-in bot, finding passages under some section titles."""
 
     SECTIONS = ("Reinspection of SEND services", "You can find additional resources on gov.uk to help understand the green",
-                "Key Concern 4", "CARING", "Broker & deliver training", "Next Steps", "SEND Service - Staffing update")
+                "Key Concern 4", "CARING", "Broker & deliver training", "Supporting Information", "Attendance Strategy",
+                "SEND Service - Staffing update")
 
     def ask_with_passages(self, question, filters=Filters()):
         passages = [Passage(make_chunk("Text.", section=section), 0.5, 0.5) for section in self.SECTIONS]
@@ -399,9 +400,10 @@ def test_questions_to_ask_next_are_the_clean_section_titles_of_the_passages_foun
     settings = Settings(data_dir=tmp_path / "data")
     handlers = WebHandlers(TopicsBot(), settings, FeedbackStore(settings.feedback_db))
     history, _, _ = handlers.respond("How many?", [], {}, [], [], "", "")
-    # the cited section ("Broker & deliver training") is not offered again, fragments never are, and three at most
+    # the cited section ("Broker & deliver training") is not offered again, fragments and a report's standard parts
+    # never are, and three at most
     assert re.findall(r'data-ask="([^"]+)"', history[-1]["content"]) == [
-        "Reinspection of SEND services", "Next Steps", "SEND Service - Staffing update"]
+        "Reinspection of SEND services", "Attendance Strategy", "SEND Service - Staffing update"]
 
 
 def test_a_shared_link_asks_its_question_when_the_page_opens(handlers):

@@ -65,6 +65,8 @@ def test_a_follow_up_keeps_the_conversations_topic_and_a_first_question_has_noth
     ("Local Offer that describes how", ""), ("Logic to enable", ""), ("Page 62", ""), ("Summary", ""),
     ("Number of Schools actively involved in the EEF (Education endowment", ""),
     ("Item No Subject Page No", ""), ("Version Who Date Amendments", ""),  # a table's header row
+    ("Purpose of the Meeting", ""), ("Supporting Information", ""), ("Background Papers", ""),  # a report's parts
+    ("Next steps", ""), ("Legal, Financial and HR Implications", ""),
     ("Worcestershire Safeguarding Adults Board", "Worcestershire Safeguarding Adults Board"),
 ])
 def test_only_clean_section_titles_are_offered_as_topics(section, shown):
