@@ -27,14 +27,14 @@ _COLUMN_LABELS = {"item", "no", "subject", "page", "version", "who", "date", "am
                   "action", "owner", "status", "due", "rag", "description", "comments"}
 # The standard parts of a council report (ModernGov's templates and the like): each names a place in a report, not
 # what it is about, so as a topic ("Purpose of the Meeting", "Supporting Information") it tells a parent nothing.
+# (One-word titles, "Background" or "Recommendations", are never offered anyway.)
 _REPORT_PARTS = {"purpose of the meeting", "purpose of the report", "purpose of report", "supporting information",
-                 "background", "background information", "background papers", "contact points",
-                 "specific contact points for this report", "recommendation", "recommendations", "introduction",
-                 "executive summary", "conclusion", "conclusions", "appendices", "next steps", "standing items",
+                 "background information", "background papers", "contact points",
+                 "specific contact points for this report", "executive summary", "next steps", "standing items",
                  "legal implications", "financial implications", "legal, financial and hr implications",
                  "hr implications", "risk implications", "equality and diversity implications",
-                 "equality implications", "privacy and public health impact assessments", "apologies",
-                 "apologies and substitutes", "declarations of interest", "public participation",
+                 "equality implications", "privacy and public health impact assessments", "apologies and substitutes",
+                 "declarations of interest", "public participation",
                  "confirmation of the minutes of the previous meeting", "any other business"}
 # Short lower-case words that are words, not the pieces of one split by a PDF ("Workstrea m").
 _SHORT_WORDS = {"a", "an", "as", "at", "be", "by", "do", "go", "in", "is", "it", "no", "of", "on", "or", "so", "to",
@@ -64,7 +64,7 @@ def clean_title(text: str) -> str:
         return ""
     if len(words) >= 3 and sum(w in _COLUMN_LABELS for w in lowered) * 5 >= len(words) * 3:
         return ""  # a table's header row
-    if title.lower().rstrip("?:") in _REPORT_PARTS:
+    if title.rstrip("?").lower() in _REPORT_PARTS:
         return ""
     return title.rstrip("?").strip()
 
