@@ -100,16 +100,20 @@ def _ranker(weights: np.ndarray) -> UnitRanker:
 
 
 def with_ranker(pipeline: Pipeline, ranker: UnitRanker) -> Pipeline:
-    """The pipeline ranking answer units with another ranker (one fitted on part of dev, or all zeros)."""
-    return replace(pipeline, reranker=SentenceReranker(pipeline.reranker.embedder, pipeline.retriever.chunks, ranker,
-                                                       pipeline.reranker.stored, pipeline.settings.evidence_pool))
+    """The pipeline ranking answer units with another ranker (one fitted on part of dev)."""
+    return replace(pipeline, reranker=_unit_reranker(pipeline, ranker))
+
+
+def _unit_reranker(pipeline: Pipeline, ranker: UnitRanker) -> SentenceReranker:
+    return SentenceReranker(pipeline.reranker.embedder, pipeline.retriever.chunks, ranker, pipeline.reranker.stored,
+                            pipeline.settings.evidence_pool)
 
 
 def unit_groups(pipeline: Pipeline, questions: list[GoldenQuestion],
                 progress: Callable[[int], None] = lambda _: None) -> dict[str, Group]:
     """For each answerable question with a fact-holding unit in its pool, by its id: every unit's features and its
     target."""
-    reranker = with_ranker(pipeline, UnitRanker(tuple(0.0 for _ in FEATURES), 1.0)).reranker
+    reranker = _unit_reranker(pipeline, UnitRanker(tuple(0.0 for _ in FEATURES), 1.0))
     pool = max(pipeline.settings.top_k, pipeline.settings.evidence_pool)
     groups = {}
     for golden in questions:

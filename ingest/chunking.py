@@ -105,7 +105,12 @@ def parse_blocks(text: str) -> list[Block]:
         # paragraph as a heading is: it stays in the list.
         short = len(line.split()) <= MAX_UNMARKED_ITEM_WORDS
         closes_list = items >= MIN_UNMARKED_ITEMS and short
-        items = 0 if line.endswith(":") else items + 1 if items >= 0 and candidates[i] and short else -1
+        if line.endswith(":"):
+            items = 0  # a lead-in: an unmarked list may follow
+        elif items >= 0 and candidates[i] and short:
+            items += 1
+        else:
+            items = -1
         if candidates[i] and (line.isupper() or (next_is_paragraph and not closes_list)):
             blocks.append(Block(start, end, "heading"))
         elif NUMBERED_LINE.match(line):

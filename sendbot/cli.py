@@ -404,14 +404,13 @@ def _train_ranker(pipeline, questions: list, as_json: bool) -> None:
                f"fact {report.top1:.3f} (held out, grouped by question: {report.top1_cv:.3f}; meaning alone "
                f"{report.semantic_top1:.3f}).\n"
                f"Each of the {len(dev)} dev questions answered by the ranker fitted without its fold: "
-               + ", ".join(f"{label} {held_out[name]:{'.0f' if name.startswith('answer_words') else '.3f'}}"
-                         for name, label in _HELD_OUT_METRICS.items())
+               + ", ".join(f"{label} {held_out[name]:{spec}}" for name, (label, spec) in _HELD_OUT_METRICS.items())
                + ". (`sendbot eval --subset dev` gives the in-sample figures, which a refit on all of dev flatters.)")
 
 
-_HELD_OUT_METRICS = {"hit_at_k": "hit@k", "context_fact_recall": "facts in passages", "fact_recall": "facts in answers",
-                     "refusal_recall": "refusal recall", "false_refusal_rate": "false refusals",
-                     "answer_words_p50": "median words"}
+_HELD_OUT_METRICS = {"hit_at_k": ("hit@k", ".3f"), "context_fact_recall": ("facts in passages", ".3f"),
+                     "fact_recall": ("facts in answers", ".3f"), "refusal_recall": ("refusal recall", ".3f"),
+                     "false_refusal_rate": ("false refusals", ".3f"), "answer_words_p50": ("median words", ".0f")}
 
 
 def _eval_commitments(ctx: click.Context, gate: Path | None, as_json: bool) -> None:
