@@ -6,7 +6,9 @@ made-up ones, every number shifted by i and every year moved on by i, its title 
 kind of text, so each variant is a plausible distractor, but no passage's embedded text (title and section before
 the passage) is a duplicate of another's; the passage alone repeats where it has no number or name in it (about a
 fifth: signatures, headings, boilerplate), as boilerplate does between councils. PDFs stay PDFs (written with
-reportlab from their extracted pages), so a scaled ingest pays PDF parsing per page as the original does.
+reportlab from their extracted pages), so a scaled ingest parses every copy's pages; but a plain reportlab page is
+quicker for pypdf than a council's typeset one (the agenda pack's copy: 0.29 processor seconds against 2.24), so a
+scaled corpus costs less reading per page than the bundled one, and its ingest ratio flatters ingest.
 """
 
 from __future__ import annotations
