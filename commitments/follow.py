@@ -126,13 +126,9 @@ def object_terms(text: str, expansions: dict[str, list[str]]) -> Terms:
     return phrases, _names(about, expansions), _figures(about)
 
 
-def same_object(commitment: str, report: str, expansions: dict[str, list[str]], share: Callable) -> bool:
-    """Whether a report speaks of the commitment's specific object: a shared rare phrase, a shared name that is
-    not everywhere, or a shared figure (see object_terms)."""
-    return _shares_object(object_terms(commitment, expansions), object_terms(report, expansions), share)
-
-
-def _shares_object(mine: Terms, theirs: Terms, share: Callable) -> bool:
+def shares_object(mine: Terms, theirs: Terms, share: Callable) -> bool:
+    """Whether two statements' terms (object_terms) speak of the same specific object: a shared rare phrase, a
+    shared name that is not everywhere, or a shared figure. `share` tells how common a phrase is (see _shares)."""
     shared = mine[0] & theirs[0]
     if any(share(p) <= RARE_SHARE for p in shared):
         return True
@@ -156,7 +152,7 @@ def link_follow_ups(commitments: list[Commitment], reports: list[FollowUp], text
         made, mine = document_end(commitment.date, commitment.period), object_terms(commitment.quote, expansions)
         candidates[i] = [j for j, (report, end, theirs) in enumerate(zip(reports, ends, report_terms))
                          if report.source != commitment.source and later_than(end, made)
-                         and _shares_object(mine, theirs, share)]
+                         and shares_object(mine, theirs, share)]
     vectors = _vectors(embed, [c.quote for c in commitments], [r.quote for r in reports], candidates)
     linked = []
     for i, commitment in enumerate(commitments):
