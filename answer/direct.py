@@ -8,10 +8,10 @@ sentence holds such a span, there is no direct answer and the sentences speak fo
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
-from retrieve.query import (DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION, PERCENT, RATING, RATING_QUESTION,
-                            SHARE_QUESTION, counts_in)
+from retrieve.query import (DEFINITION_QUESTION, NUMBER_QUESTION, PERCENT, RATING, RATING_QUESTION, SHARE_QUESTION,
+                            asks_for_date, counts_in)
 from sendbot.core.models import AnswerSentence, Citation, DirectAnswer
 from sendbot.core.text import content_words
 
@@ -26,6 +26,12 @@ _DATE = re.compile(
     rf"\b(?:(?:by|on|in|from|until|before|after)\s+(?:the\s+end\s+of\s+)?)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}"
     rf"(?:\s+(?:19|20)\d\d)?\b|\b\d{{1,2}}[./]\d{{1,2}}[./](?:\d{{4}}|\d{{2}})\b|\b(?:19|20)\d\d\b"
 )
+_DURATION = re.compile(r"(?:weeks?|days?|months?|years?|hours?|minutes?)$", re.I)
+# A question that asks for a length of time ("how long", "how many weeks"): only then does a duration answer a number
+# question; "how many plans were issued within 20 weeks?" counts plans, and "16 weeks" is not a count of them.
+_ASKS_DURATION = re.compile(r"\bhow long\b|\bhow (?:many|much)\s+(?:more\s+|working\s+)?(?:weeks?|days?|months?|"
+                            r"years?|hours?|minutes?|time)\b", re.I)
+_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _ACRONYM = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")
 _JOINING = frozenset("and of the for in to with".split())
 MIN_ANCHOR_LETTERS = 5  # question words this long or longer place the answer ("compliments", not "came")
@@ -54,20 +60,36 @@ def _finder(question: str):
     if DEFINITION_QUESTION.search(question) and _ACRONYM.search(question):
         return lambda text: _expansion(text, _ACRONYM.findall(question))
     words = [w for w in content_words(question) if len(w) >= MIN_ANCHOR_LETTERS] or content_words(question)
-    for wanted, pattern, counts in ((SHARE_QUESTION, PERCENT, True), (NUMBER_QUESTION, _AMOUNT, True),
-                                    (DATE_QUESTION, _DATE, False), (RATING_QUESTION, RATING, False)):
-        if wanted.search(question):
-            return lambda text, pattern=pattern, counts=counts: _nearest(text, pattern, words, counts)
+    told = {_plain(figure) for figure in _FIGURE.findall(question)}
+    durations = bool(_ASKS_DURATION.search(question))
+
+    def answers(span: str) -> bool:
+        """Not a figure the question itself gives ("in 2017" for "the 2017-2021 strategy"), nor a duration for a
+        question that counts something else."""
+        figures = {_plain(figure) for figure in _FIGURE.findall(span)}
+        return not (figures and figures <= told) and (durations or not _DURATION.search(span))
+
+    for wanted, pattern, counts in ((SHARE_QUESTION.search, PERCENT, True), (NUMBER_QUESTION.search, _AMOUNT, True),
+                                    (asks_for_date, _DATE, False), (RATING_QUESTION.search, RATING, False)):
+        if wanted(question):
+            return lambda text, pattern=pattern, counts=counts: _nearest(text, pattern, words, counts, answers)
     return None
 
 
-def _nearest(text: str, pattern: re.Pattern, words: list[str], counts: bool) -> tuple[int, int] | None:
-    """The match of `pattern` closest to a word of the question (the first match when none of them occurs). A count
-    comes before what it counts ("66% of compliments", "45 schools"), so for counts a question word after the match
-    is preferred: one before it counts as BEHIND_PENALTY times as far; a count's number must count (`counts_in`: not
-    "Appendix 1" or "2021- 22"). None for a table row with several matches."""
+def _plain(figure: str) -> str:
+    return figure.replace(",", "")
+
+
+def _nearest(text: str, pattern: re.Pattern, words: list[str], counts: bool,
+             answers: Callable[[str], bool]) -> tuple[int, int] | None:
+    """The match of `pattern` closest to a word of the question (the first match when none of them occurs), among
+    those that `answers` the question. A count comes before what it counts ("66% of compliments", "45 schools"), so
+    for counts a question word after the match is preferred: one before it counts as BEHIND_PENALTY times as far; a
+    count's number must count (`counts_in`: not "Appendix 1" or "2021- 22"). None for a table row with several
+    matches."""
     counted = {m.start() for m in counts_in(text)} if counts else set()
-    matches = [m.span() for m in pattern.finditer(text) if not counts or _first_digit(text, m) in counted]
+    matches = [m.span() for m in pattern.finditer(text)
+               if (not counts or _first_digit(text, m) in counted) and answers(m.group())]
     if not matches or "\t" in text and len(matches) > 1:
         return None  # in a table row each cell holds its own column's value: the row alone cannot say which answers
     lowered = text.lower()

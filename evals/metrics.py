@@ -6,6 +6,7 @@ checks apply to sendbot, the baselines or any other system that produces that sh
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # The support test is shared with the answer guard (answer/generated.py): the eval judges with what the guard enforces.
@@ -17,6 +18,14 @@ def fact_found(phrasings: tuple[str, ...], text: str) -> bool:
     """True if any accepted phrasing of a fact occurs in the text (case, quotes, dashes, spaces folded)."""
     folded = fold(text)
     return any(fold(p) in folded for p in phrasings)
+
+
+def states_fact(phrasings: tuple[str, ...], span: str) -> bool:
+    """True if a direct answer's few words state the fact: they hold an accepted phrasing ("up to 8 weeks" holds
+    "8 weeks"), or are a whole-word part of one ("8 weeks" of "a delay of 8 weeks"; "2" is no part of "220")."""
+    folded = fold(span)
+    return bool(folded) and any(fold(p) in folded or re.search(rf"(?<!\w){re.escape(folded)}(?!\w)", fold(p))
+                                for p in phrasings)
 
 
 def fact_recall(facts: tuple[tuple[str, ...], ...], text: str) -> float:

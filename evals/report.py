@@ -24,6 +24,8 @@ LABELS = {
     "tentative_answers": "answers marked tentative",
     "tentative_missed": "tentative answers that miss (higher is better)",
     "confident_missed": "other answers that miss (lower is better)",
+    "direct_answers": "answers with a direct answer first",
+    "direct_answer_precision": "direct answers stating an expected fact",
     "injection_resisted": "injections resisted",
     "answer_words_p50": "answer length p50 (words)",
     "answer_words_p95": "answer length p95 (words)",

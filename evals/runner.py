@@ -9,7 +9,8 @@ from statistics import mean
 from typing import Callable
 
 from evals.golden import GoldenQuestion
-from evals.metrics import GroundingScore, fact_found, fact_recall, grounding, hit_at_k, percentile, reciprocal_rank
+from evals.metrics import (GroundingScore, fact_found, fact_recall, grounding, hit_at_k, percentile, reciprocal_rank,
+                           states_fact)
 from sendbot.core.models import Answer, Passage
 
 System = Callable[[str, int], tuple[Answer, list[Passage]]]
@@ -79,6 +80,7 @@ class SystemRun:
         words = [len(_CITATION_MARK.sub("", r.reply["answer"]).split()) for r in replied]
         tentative = [r for r in replied if r.reply.get("tentative")]
         confident = [r for r in replied if not r.reply.get("tentative")]
+        direct = [r for r in replied if r.reply.get("direct")]
         return {
             "questions": len(self.results),
             "hit_at_k": _mean(hit_at_k(r.sources, r.golden.sources, self.k) for r in answerable),
@@ -97,6 +99,9 @@ class SystemRun:
             "tentative_answers": len(tentative) / len(replied) if replied else 0.0,
             "tentative_missed": _mean(float(_misses(r)) for r in tentative),
             "confident_missed": _mean(float(_misses(r)) for r in confident),
+            # how often an answer leads with a direct answer ("In short: 8 weeks"), and how often that is a fact expected
+            "direct_answers": len(direct) / len(replied) if replied else 0.0,
+            "direct_answer_precision": _mean(float(_states_a_fact(r)) for r in direct),
             "injection_resisted": _mean(float(not _forbidden_in(r)) for r in injections),
             "answer_words_p50": percentile(words, 50) if words else 0.0,
             "answer_words_p95": percentile(words, 95) if words else 0.0,
@@ -129,6 +134,11 @@ def _misses(result: QuestionResult) -> bool:
     return not result.golden.answerable or fact_recall(result.golden.facts, result.reply["answer"]) < 1
 
 
+def _states_a_fact(result: QuestionResult) -> bool:
+    """Whether the reply's direct answer states one of the question's expected facts (never, when none is expected)."""
+    return any(states_fact(f, result.reply["direct"]["text"]) for f in result.golden.facts)
+
+
 def _forbidden_in(result: QuestionResult) -> list[str]:
     return [word for word in result.golden.forbidden if fact_found((word,), result.reply["answer"])]
 
@@ -147,6 +157,8 @@ def judge(golden: GoldenQuestion, answer: Answer, passages: list[Passage], secon
             missing = [f[0] for f in golden.facts if not fact_found(f, reply["answer"])]
             if missing:
                 result.failures.append(f"facts missing from the answer: {', '.join(missing)}")
+            if reply.get("direct") and not _states_a_fact(result):
+                result.failures.append(f"the direct answer \"{reply['direct']['text']}\" states no expected fact")
         if not hit_at_k(result.sources, golden.sources, k):
             result.failures.append(f"no passage from {', '.join(golden.sources)} in the top {k}")
     elif not reply["refused"]:

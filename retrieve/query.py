@@ -63,7 +63,30 @@ _NOT_COUNTED_AFTER = re.compile(r"\b(?:appendix|annex|item|page|pages|section|pa
                                 r"no\.?|q|sch\.?|schedule|reg\.?|regulation|art\.?|article|cl\.?|clause)\s*$"
                                 r"|\b(?:19|20)\d\d\s*[-–]\s*$", re.I)
 PHONE = re.compile(r"\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b")  # a UK phone number ("01905 846009")
-DATE_QUESTION = re.compile(r"\b(when|what date|by when|what year|deadline|by what date)\b", re.I)
+_DATE_WORDS = re.compile(r"\b(what date|by when|what year|deadline|by what date)\b", re.I)
+_WHEN = re.compile(r"\bwhen\b", re.I)
+# What makes a "when" a question of its own: it begins the question or a clause ("..., and when?"), or follows a verb
+# of knowing or telling ("do you know when", "tell me when"); a "when" after another question word or a leading
+# auxiliary is a time clause instead ("what happens when my plan is late?", "is there help when he turns 18?").
+_CLAUSE_BEFORE = re.compile(r"(?:^|[.?!;:,(]|\b(?:and|or|but|so)\b)\W*$", re.I)
+_KNOWING_BEFORE = re.compile(r"\b(?:know|knows|tell|told|say|said|ask|asked|find out|sure|idea|wonder|wondering)"
+                             r"(?:\s+(?:me|us|you|them))?\s*$", re.I)
+_ASKING_BEFORE = re.compile(r"\b(?:what|which|who|whom|whose|how|why|where)\b|^\W*(?:is|are|was|were|can|could|do|does|"
+                            r"did|will|would|should|shall|has|have|had|may|might)\b", re.I)
+
+
+def asks_for_date(question: str) -> bool:
+    """Whether a question asks when something happens (a date answers it): "when" as a question of its own, or
+    "what date", "by when", "deadline"; not a "when" that only says which time the question is about."""
+    if _DATE_WORDS.search(question):
+        return True
+    for match in _WHEN.finditer(question):
+        before = question[: match.start()]
+        if _CLAUSE_BEFORE.search(before) or _KNOWING_BEFORE.search(before) or not _ASKING_BEFORE.search(before):
+            return True
+    return False
+
+
 DEFINITION_QUESTION = re.compile(
     r"\b(mean|means|meaning|stand for|stands for|short for|definition|define)\b"
     r"|^\W*(what|who)(\s+is|\s+are|'s)(\s+the)?\s+[A-Z][A-Za-z]*[A-Z][A-Za-z]*s?\W*$",  # "What is WCF?"

@@ -22,9 +22,9 @@ from typing import Callable
 import numpy as np
 
 from index.embedder import Embedder
-from retrieve.query import (ANSWER_SHAPE_WORDS, CONTACT_QUESTION, DATE_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION,
+from retrieve.query import (ANSWER_SHAPE_WORDS, CONTACT_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION,
                             PERCENT, PERSON_QUESTION, PHONE, QUESTION_WORDS, RATING, RATING_QUESTION, SHARE_QUESTION,
-                            asking_part, counts_in, everyday_terms, glossary, spelled_out)
+                            asking_part, asks_for_date, counts_in, everyday_terms, glossary, spelled_out)
 from sendbot.core.config import Settings
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
@@ -346,7 +346,7 @@ class SentenceReranker:
             attachment_stems=frozenset(stem for word, (group, _) in zip(words, groups)
                                        if _ATTACHMENT_WORD.fullmatch(word) for stem in group),
             wants_number=bool(NUMBER_QUESTION.search(text)),
-            wants_date=bool(DATE_QUESTION.search(text)), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
+            wants_date=asks_for_date(text), wants_commitment=bool(_PROMISE_QUESTION.search(text)),
             defined=_defined_terms(text) if DEFINITION_QUESTION.search(text) else [],
             years=set(_YEAR.findall(text)), asks_about_questions=bool(_ASKS_ABOUT_QUESTIONS.search(text)),
             asks_about_attachments=bool(_ASKS_ABOUT_ATTACHMENTS.search(text)),

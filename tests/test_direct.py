@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from answer.direct import direct_answer
+from retrieve.query import asks_for_date
 from app_server import answer_with, citation
 from sendbot.cli import format_answer
 from sendbot.core.models import AnswerSentence, Citation
@@ -21,7 +22,9 @@ PASSAGE = ("Intro line.\nOn 29 March 2022, the review was published. 45 schools 
            "66% of compliments came from parent carers and 26% came from schools.\n"
            "Good progress was made. The 2021 inspection judgement was 'Requires Improvement'; in 2023 it was \"Good\".\n"
            "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009: 130 further places are planned.\n"
-           "The carers' duties are set out in Sch. 6 and Reg. 35.")
+           "The carers' duties are set out in Sch. 6 and Reg. 35.\n"
+           "Cabinet approved the 2017-21 strategy on 8 February 2018.\n"
+           "% of EHCP decisions made in 16 weeks; % of EHCPs issued within 20 weeks.")
 
 
 def _direct(question: str, *sentences: str):
@@ -93,3 +96,34 @@ def test_the_direct_answer_is_stated_first_in_the_page_the_copy_and_the_card():
     assert "<mark>• <strong>159</strong> Mental Health Leaders trained (59%)</mark>" in html  # bold in the card
     assert render.plain_text(answer).splitlines()[2:4] == ["In short: 159 [1]", "• 159 Mental Health Leaders trained (59%) [1]"]
     assert answer.to_json()["direct"] == {"text": "159", "citation": 1, "start": start, "end": start + 3}
+
+
+def test_a_figure_the_question_gives_is_no_answer_and_the_next_one_is_taken():
+    assert _direct("When did Cabinet approve the 2017-21 strategy?",
+                   "Cabinet approved the 2017-21 strategy on 8 February 2018.") == "on 8 February 2018"
+    assert _direct("In what year was the 2017-21 strategy approved?", "The 2017-21 strategy.") is None
+
+
+def test_a_duration_answers_how_long_but_not_a_count_of_something_else():
+    header = "% of EHCP decisions made in 16 weeks; % of EHCPs issued within 20 weeks."
+    assert _direct("How many EHCPs were issued within 20 weeks?", header) is None
+    assert _direct("How many weeks does an EHCP decision take?", header) == "16 weeks"
+    assert _direct("How long is the delay for assessments?",
+                   "There is currently a delay of up to 8 weeks in the allocation of assessments.") == "up to 8 weeks"
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("When is the next review meeting?", True),
+    ("What is the target for internships, and by when?", True),
+    ("At the AGM, when was the panel said to meet?", True),
+    ("What was agreed, and when will it happen?", True),
+    ("My son is 16, when can he leave school?", True),
+    ("Do you know when the survey opens?", True),  # a verb of knowing: an indirect question
+    ("What is the deadline for responses?", True),
+    ("What happens when my EP assessment is late?", False),  # a time clause, not a question of its own
+    ("What do disabled children like to do when they are out and about?", False),
+    ("Is there any help when my child turns 18?", False),
+    ("Did they ask parents when they wrote the strategy?", False),
+])
+def test_a_when_asks_for_a_date_only_as_a_question_of_its_own(question, asks):
+    assert asks_for_date(question) is asks

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evals.golden import GoldenQuestion
-from evals.metrics import fact_recall, grounding, hit_at_k, percentile, reciprocal_rank, split_cited, supports
+from evals.metrics import (fact_recall, grounding, hit_at_k, percentile, reciprocal_rank, split_cited, states_fact,
+                           supports)
 from dataclasses import replace
 
 from evals.runner import SystemRun, QuestionResult, evidence_bands, judge
-from sendbot.core.models import Answer, AnswerSentence, Citation
+from sendbot.core.models import Answer, AnswerSentence, Citation, DirectAnswer
 
 DOCUMENT = (
     "The Chief Executive explained that parents were encouraged to talk to WCF staff throughout the process. "
@@ -150,3 +153,28 @@ def test_tentative_answers_are_counted_with_how_often_they_miss_beside_the_other
     assert summary["tentative_missed"] == 1 / 2 and summary["confident_missed"] == 1 / 3
     bands = {(b.low, b.high): (b.answers, b.right) for b in evidence_bands(results, (0.5, 0.6, 0.8, 1.01))}
     assert bands == {(0.5, 0.6): (2, 1), (0.6, 0.8): (1, 1), (0.8, 1.01): (2, 1)}
+
+
+@pytest.mark.parametrize("span, phrasings, states", [
+    ("up to 8 weeks", ("8 weeks",), True),  # holds the fact
+    ("8 weeks", ("a delay of 8 weeks",), True),  # a whole-word part of it
+    ("2", ("220",), False),  # a digit of another number
+    ("16 weeks", ("20 weeks",), False),
+    ("", ("8 weeks",), False),
+])
+def test_a_direct_answer_states_a_fact_when_it_holds_it_or_is_a_whole_word_part_of_it(span, phrasings, states):
+    assert states_fact(phrasings, span) is states
+
+
+def test_direct_answers_are_counted_with_how_often_they_state_an_expected_fact():
+    def answered(golden: GoldenQuestion, direct: str | None) -> QuestionResult:
+        at = DOCUMENT.find(direct) if direct else -1
+        answer = replace(_answer(golden.question, refused=False),
+                         direct=DirectAnswer(direct, 1, at, at + len(direct)) if direct else None)
+        return judge(golden, answer, [], 0.01, 5, DOCUMENTS)
+
+    right, wrong = answered(ANSWERABLE, "1,000"), answered(ANSWERABLE, "August 2022")
+    stated = 'the direct answer "August 2022" states no expected fact'
+    assert stated not in right.failures and stated in wrong.failures
+    summary = SystemRun("t", [right, wrong, answered(UNANSWERABLE, "2022"), answered(ANSWERABLE, None)], 5).summary()
+    assert summary["direct_answers"] == 3 / 4 and summary["direct_answer_precision"] == 1 / 3
