@@ -62,6 +62,10 @@ _NOT_COUNTED_AFTER = re.compile(r"\b(?:appendix|annex|item|page|pages|section|pa
                                 r"priority|stage|step|phase|version|wave|tier|level|concern|recommendation|requirement|"
                                 r"no\.?|q|sch\.?|schedule|reg\.?|regulation|art\.?|article|cl\.?|clause)\s*$"
                                 r"|\b(?:19|20)\d\d\s*[-–]\s*$", re.I)
+# A month before a number makes it a date, not a count: the year of an action plan's "Feb 22 - Completed", the day of
+# "May 22".
+_MONTH_BEFORE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+                           r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s*$")
 PHONE = re.compile(r"\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b")  # a UK phone number ("01905 846009")
 _DATE_WORDS = re.compile(r"\b(what date|by when|what year|deadline|by what date)\b", re.I)
 _WHEN = re.compile(r"\bwhen\b", re.I)
@@ -231,7 +235,7 @@ def prepare_query(question: str, speller: Speller | None = None) -> Query:
 
 def counts_in(text: str) -> list[re.Match]:
     """The numbers of a text that count or amount to something ("45 schools", "1,993", "65%"): what answers "how
-    many?", as opposed to years, dates, labels, spans of years and phone numbers."""
+    many?", as opposed to years, dates ("Feb 22"), labels, spans of years and phone numbers."""
     phones = [m.span() for m in PHONE.finditer(text)]
     return [m for m in _NUMBER.finditer(text) if not _NOT_COUNTED_AFTER.search(text, 0, m.start())
-            and not any(start <= m.start() < end for start, end in phones)]
+            and not _MONTH_BEFORE.search(text, 0, m.start()) and not any(start <= m.start() < end for start, end in phones)]

@@ -24,7 +24,8 @@ PASSAGE = ("Intro line.\nOn 29 March 2022, the review was published. 45 schools 
            "Appendix 1 - Improvement Plan 2021- 22, Tel 01905 846009: 130 further places are planned.\n"
            "The carers' duties are set out in Sch. 6 and Reg. 35.\n"
            "Cabinet approved the 2017-21 strategy on 8 February 2018.\n"
-           "% of EHCP decisions made in 16 weeks; % of EHCPs issued within 20 weeks.")
+           "% of EHCP decisions made in 16 weeks; % of EHCPs issued within 20 weeks.\n"
+           "Feb 22 - Completed: training tracker for 45 Foster Carers.")
 
 
 def _direct(question: str, *sentences: str):
@@ -60,6 +61,11 @@ def test_a_day_of_the_month_is_not_a_count_and_the_next_sentence_with_one_answer
     assert _direct("How many schools were given SEND reviews?", "On 29 March 2022, the review was published.") is None
     assert _direct("How many schools were given SEND reviews?", "On 29 March 2022, the review was published.",
                    "45 schools were given SEND reviews, 17% of all schools.") == "45"
+
+
+def test_a_month_and_year_is_not_a_count():
+    assert _direct("How many foster carers are there?", "Feb 22 - Completed: training tracker for 45 Foster Carers.") == "45"
+    assert _direct("How many foster carers are there?", "Feb 22 - Completed: training tracker for 45 Foster Carers."[:20]) is None
 
 
 def test_a_label_s_number_a_legal_reference_a_span_of_years_and_a_phone_number_are_not_counts():
