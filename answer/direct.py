@@ -10,27 +10,26 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from retrieve.query import (DEFINITION_QUESTION, NUMBER_QUESTION, PERCENT, RATING, RATING_QUESTION, SHARE_QUESTION,
-                            asks_for_date, counts_in)
+from retrieve.query import (DEFINITION_QUESTION, MONTH, NUMBER_QUESTION, PERCENT, RATING, RATING_QUESTION,
+                            SHARE_QUESTION, asks_for_date, counts_in)
 from sendbot.core.models import AnswerSentence, Citation, DirectAnswer
 from sendbot.core.text import content_words
 
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_TIME_UNIT = r"(?:weeks?|days?|months?|years?|hours?|minutes?)"
 _AMOUNT = re.compile(
     r"\b(?:(?:up to|over|more than|fewer than|less than|under|around|about|approximately|at least|nearly|almost"
-    rf"|within)\s+)?(?!(?:19|20)\d\d\b)\d(?:[\d,]*\d)?(?:\.\d+)?(?!\d)\+?(?!\s*(?:st|nd|rd|th)?\s+{_MONTH})(?:\s?%|\s+per ?cent)?"
-    r"(?:\s+(?:working\s+)?(?:weeks?|days?|months?|years?|hours?|minutes?))?",
+    rf"|within)\s+)?(?!(?:19|20)\d\d\b)\d(?:[\d,]*\d)?(?:\.\d+)?(?!\d)\+?(?!\s*(?:st|nd|rd|th)?\s+{MONTH})(?:\s?%|\s+per ?cent)?"
+    rf"(?:\s+(?:working\s+)?{_TIME_UNIT})?",
     re.I,
 )
 _DATE = re.compile(
-    rf"\b(?:(?:by|on|in|from|until|before|after)\s+(?:the\s+end\s+of\s+)?)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}"
+    rf"\b(?:(?:by|on|in|from|until|before|after)\s+(?:the\s+end\s+of\s+)?)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{MONTH}"
     rf"(?:\s+(?:19|20)\d\d)?\b|\b\d{{1,2}}[./]\d{{1,2}}[./](?:\d{{4}}|\d{{2}})\b|\b(?:19|20)\d\d\b"
 )
-_DURATION = re.compile(r"(?:weeks?|days?|months?|years?|hours?|minutes?)$", re.I)
+_DURATION = re.compile(rf"{_TIME_UNIT}$", re.I)
 # A question that asks for a length of time ("how long", "how many weeks"): only then does a duration answer a number
 # question; "how many plans were issued within 20 weeks?" counts plans, and "16 weeks" is not a count of them.
-_ASKS_DURATION = re.compile(r"\bhow long\b|\bhow (?:many|much)\s+(?:more\s+|working\s+)?(?:weeks?|days?|months?|"
-                            r"years?|hours?|minutes?|time)\b", re.I)
+_ASKS_DURATION = re.compile(rf"\bhow long\b|\bhow (?:many|much)\s+(?:more\s+|working\s+)?(?:{_TIME_UNIT}|time)\b", re.I)
 _FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _ACRONYM = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")
 _JOINING = frozenset("and of the for in to with".split())

@@ -99,7 +99,7 @@ class SystemRun:
             "tentative_answers": len(tentative) / len(replied) if replied else 0.0,
             "tentative_missed": _mean(float(_misses(r)) for r in tentative),
             "confident_missed": _mean(float(_misses(r)) for r in confident),
-            # how often an answer leads with a direct answer ("In short: 8 weeks"), and how often that is a fact expected
+            # how often an answer leads with a direct answer ("In short: 8 weeks"), and how often it is an expected fact
             "direct_answers": len(direct) / len(replied) if replied else 0.0,
             "direct_answer_precision": _mean(float(_states_a_fact(r)) for r in direct),
             "injection_resisted": _mean(float(not _forbidden_in(r)) for r in injections),

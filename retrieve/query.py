@@ -51,11 +51,11 @@ _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|wa
 NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
 SHARE_QUESTION = re.compile(r"\b(percentage|proportion|per ?cent|share)\b", re.I)  # a number question wanting a share
 PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|per ?cent)")
+MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 # A number that may count or amount to something: not a year, a date ("6.02.23"), one with a leading zero (an area
 # code: "01905"), a day of a month ("8 February") or a span of days ("6 - 10 February 2023").
 _NUMBER = re.compile(r"(?<![\d.,/])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|0\d{3})\d[\d,.]*(?![\d,.])"
-                     r"(?!\s*(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|September|"
-                     r"October|November|December)\b)(?!\s*[-–]\s*\d{1,2}\s+[A-Z][a-z]+ (?:19|20)\d\d)")
+                     rf"(?!\s*(?:st|nd|rd|th)?\s+{MONTH}\b)(?!\s*[-–]\s*\d{{1,2}}\s+[A-Z][a-z]+ (?:19|20)\d\d)")
 # What comes before a number that does not count: a label ("Appendix 1", "Workstream 4", "version 0.7"), or the year
 # that starts a span of years ("2021- 22").
 _NOT_COUNTED_AFTER = re.compile(r"\b(?:appendix|annex|item|page|pages|section|paragraph|para|action|workstream|ws|"
@@ -64,8 +64,7 @@ _NOT_COUNTED_AFTER = re.compile(r"\b(?:appendix|annex|item|page|pages|section|pa
                                 r"|\b(?:19|20)\d\d\s*[-–]\s*$", re.I)
 # A month before a number makes it a date, not a count: the year of an action plan's "Feb 22 - Completed", the day of
 # "May 22".
-_MONTH_BEFORE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
-                           r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s*$")
+_MONTH_BEFORE = re.compile(rf"\b(?:{MONTH}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s*$")
 PHONE = re.compile(r"\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b")  # a UK phone number ("01905 846009")
 _DATE_WORDS = re.compile(r"\b(what date|by when|what year|deadline|by what date)\b", re.I)
 _WHEN = re.compile(r"\bwhen\b", re.I)
@@ -77,18 +76,6 @@ _KNOWING_BEFORE = re.compile(r"\b(?:know|knows|tell|told|say|said|ask|asked|find
                              r"(?:\s+(?:me|us|you|them))?\s*$", re.I)
 _ASKING_BEFORE = re.compile(r"\b(?:what|which|who|whom|whose|how|why|where)\b|^\W*(?:is|are|was|were|can|could|do|does|"
                             r"did|will|would|should|shall|has|have|had|may|might)\b", re.I)
-
-
-def asks_for_date(question: str) -> bool:
-    """Whether a question asks when something happens (a date answers it): "when" as a question of its own, or
-    "what date", "by when", "deadline"; not a "when" that only says which time the question is about."""
-    if _DATE_WORDS.search(question):
-        return True
-    for match in _WHEN.finditer(question):
-        before = question[: match.start()]
-        if _CLAUSE_BEFORE.search(before) or _KNOWING_BEFORE.search(before) or not _ASKING_BEFORE.search(before):
-            return True
-    return False
 
 
 DEFINITION_QUESTION = re.compile(
@@ -233,9 +220,22 @@ def prepare_query(question: str, speller: Speller | None = None) -> Query:
     return Query(question=question, cleaned=cleaned, expanded=expand_acronyms(cleaned), injected=injected)
 
 
+def asks_for_date(question: str) -> bool:
+    """Whether a question asks when something happens (a date answers it): "when" as a question of its own, or
+    "what date", "by when", "deadline"; not a "when" that only says which time the question is about."""
+    if _DATE_WORDS.search(question):
+        return True
+    for match in _WHEN.finditer(question):
+        before = question[: match.start()]
+        if _CLAUSE_BEFORE.search(before) or _KNOWING_BEFORE.search(before) or not _ASKING_BEFORE.search(before):
+            return True
+    return False
+
+
 def counts_in(text: str) -> list[re.Match]:
     """The numbers of a text that count or amount to something ("45 schools", "1,993", "65%"): what answers "how
     many?", as opposed to years, dates ("Feb 22"), labels, spans of years and phone numbers."""
     phones = [m.span() for m in PHONE.finditer(text)]
-    return [m for m in _NUMBER.finditer(text) if not _NOT_COUNTED_AFTER.search(text, 0, m.start())
-            and not _MONTH_BEFORE.search(text, 0, m.start()) and not any(start <= m.start() < end for start, end in phones)]
+    return [m for m in _NUMBER.finditer(text)
+            if not _NOT_COUNTED_AFTER.search(text, 0, m.start()) and not _MONTH_BEFORE.search(text, 0, m.start())
+            and not any(start <= m.start() < end for start, end in phones)]

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from index.embedder import Embedder
-from retrieve.query import (ANSWER_SHAPE_WORDS, CONTACT_QUESTION, DEFINITION_QUESTION, NUMBER_QUESTION,
+from retrieve.query import (ANSWER_SHAPE_WORDS, CONTACT_QUESTION, DEFINITION_QUESTION, MONTH, NUMBER_QUESTION,
                             PERCENT, PERSON_QUESTION, PHONE, QUESTION_WORDS, RATING, RATING_QUESTION, SHARE_QUESTION,
                             asking_part, asks_for_date, counts_in, everyday_terms, glossary, spelled_out)
 from sendbot.core.config import Settings
@@ -30,13 +30,13 @@ from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence,
 from sendbot.core.text import content_words
 from sendbot.core.units import Unit, answer_units, answers_something, names_attachments
 
-_HAS_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+_HAS_DATE = re.compile(rf"\b(?:19|20)\d\d\b|\b{MONTH}\b")
 _PROMISE_QUESTION = re.compile(r"\b(promis\w*|commit\w*|pledge\w*|undert\w*|assur\w*|guarantee\w*)\b", re.I)
 _HAS_COMMITMENT = re.compile(r"\b(would|will|shall|by the end of|committed|commitment|assurance|intends?)\b", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # A day of a year ("24.9.2024", "24 May 2023"): a title line holding one says when its meeting was.
-_FULL_DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:January|February|March|"
-                        r"April|May|June|July|August|September|October|November|December)\s+(?:19|20)\d\d\b")
+_FULL_DATE = re.compile(rf"\b\d{{1,2}}[./]\d{{1,2}}[./](?:19|20)\d\d\b"
+                        rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\s+(?:19|20)\d\d\b")
 _CAPITALISED_PAIR = re.compile(r"\b(?=([A-Z][a-z]+)[ \n]+([A-Z][a-z]+)\b)")  # lookahead: overlapping pairs
 _WORD = re.compile(r"\b[A-Za-z][a-z]+\b")
 _MONTHS = frozenset("January February March April May June July August September October November December "
