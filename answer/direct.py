@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from retrieve.query import (DEFINITION_QUESTION, MONTH, NUMBER_QUESTION, PERCENT, RATING, RATING_QUESTION,
                             SHARE_QUESTION, asks_for_date, counts_in)
 from sendbot.core.models import AnswerSentence, Citation, DirectAnswer
-from sendbot.core.text import content_words
+from sendbot.core.text import content_words, numbers_in
 
 _TIME_UNIT = r"(?:weeks?|days?|months?|years?|hours?|minutes?)"
 _AMOUNT = re.compile(
@@ -30,7 +30,6 @@ _DURATION = re.compile(rf"{_TIME_UNIT}$", re.I)
 # A question that asks for a length of time ("how long", "how many weeks"): only then does a duration answer a number
 # question; "how many plans were issued within 20 weeks?" counts plans, and "16 weeks" is not a count of them.
 _ASKS_DURATION = re.compile(rf"\bhow long\b|\bhow (?:many|much)\s+(?:more\s+|working\s+)?(?:{_TIME_UNIT}|time)\b", re.I)
-_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _ACRONYM = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")
 _JOINING = frozenset("and of the for in to with".split())
 MIN_ANCHOR_LETTERS = 5  # question words this long or longer place the answer ("compliments", not "came")
@@ -59,13 +58,13 @@ def _finder(question: str):
     if DEFINITION_QUESTION.search(question) and _ACRONYM.search(question):
         return lambda text: _expansion(text, _ACRONYM.findall(question))
     words = [w for w in content_words(question) if len(w) >= MIN_ANCHOR_LETTERS] or content_words(question)
-    told = {_plain(figure) for figure in _FIGURE.findall(question)}
+    told = numbers_in(question)
     durations = bool(_ASKS_DURATION.search(question))
 
     def answers(span: str) -> bool:
         """Not a figure the question itself gives ("in 2017" for "the 2017-2021 strategy"), nor a duration for a
         question that counts something else."""
-        figures = {_plain(figure) for figure in _FIGURE.findall(span)}
+        figures = numbers_in(span)
         return not (figures and figures <= told) and (durations or not _DURATION.search(span))
 
     for wanted, pattern, counts in ((SHARE_QUESTION.search, PERCENT, True), (NUMBER_QUESTION.search, _AMOUNT, True),
@@ -73,10 +72,6 @@ def _finder(question: str):
         if wanted(question):
             return lambda text, pattern=pattern, counts=counts: _nearest(text, pattern, words, counts, answers)
     return None
-
-
-def _plain(figure: str) -> str:
-    return figure.replace(",", "")
 
 
 def _nearest(text: str, pattern: re.Pattern, words: list[str], counts: bool,
