@@ -221,6 +221,16 @@ class EvidenceBand:
 EVIDENCE_EDGES = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 1.01)
 
 
+def evidence_separation(results: list[QuestionResult]) -> float | None:
+    """How often the evidence ranks an answerable question above an unanswerable one (the area under the refusal
+    curve; ties count half), None without both kinds: 1.0 means some threshold refuses every unanswerable question
+    and no other, 0.5 that the evidence cannot tell them apart. No threshold does better than this allows."""
+    answerable = [r.evidence for r in results if r.golden.answerable]
+    unanswerable = [r.evidence for r in results if not r.golden.answerable]
+    pairs = [(a > u) + 0.5 * (a == u) for a in answerable for u in unanswerable]
+    return _mean(pairs) if pairs else None
+
+
 def evidence_bands(results: list[QuestionResult], edges: tuple[float, ...] = EVIDENCE_EDGES) -> list[EvidenceBand]:
     """How often answers are right at each level of evidence (results must come from a never-refusing run): where
     they are right less often than not, an answer is only tentative (`confident_evidence`)."""

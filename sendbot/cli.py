@@ -519,7 +519,7 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
 def _print_calibration(run: SystemRun, points: list[ThresholdPoint], settings: Settings) -> None:
     """`eval --calibrate`'s tables: refusal recall and false refusals at each threshold (for `min_evidence`), and how
     often answers are right at each level of evidence (for `confident_evidence`)."""
-    from evals.runner import evidence_bands
+    from evals.runner import evidence_bands, evidence_separation
 
     best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
     click.echo("threshold  refusal_recall  false_refusals  correct_answers_kept  balanced_accuracy")
@@ -528,6 +528,11 @@ def _print_calibration(run: SystemRun, points: list[ThresholdPoint], settings: S
                    f"{p.correct_answers_kept:20.3f}  {p.balanced_accuracy:17.3f}")
     click.echo(f"best threshold {best.threshold:.2f} (balanced accuracy {best.balanced_accuracy:.3f}); "
                f"current min_evidence {settings.min_evidence:.2f}")
+    summary, separation = run.summary(), evidence_separation(run.results)
+    click.echo(f"what no threshold can change: never refusing, the answers hold {summary['fact_recall']:.3f} of the "
+               f"expected facts and the top {run.k} passages {summary['context_fact_recall']:.3f}"
+               + (f"; the evidence ranks an answerable question above an unanswerable one {separation:.3f} of the time"
+                  if separation is not None else ""))
     click.echo("\nevidence     answers  right  (answers under confident_evidence are marked tentative)")
     for band in evidence_bands(run.results):
         click.echo(f"{band.low:.2f}-{min(band.high, 1.0):.2f}  {band.answers:9d}  {band.right:5d}")

@@ -53,3 +53,14 @@ def test_eval_lists_each_failing_question_with_what_failed(corpus, sendbot_exe, 
     assert "### wrong-expectation: What does CARM stand for?" in report
     assert "facts missing from the answer: Council Assessment of Risk Matters" in report
     assert "no passage from wpcf-2024-roundup.txt in the top 5" in report
+
+
+def test_calibrate_sweeps_the_threshold_and_says_what_no_threshold_can_change(corpus, sendbot_exe):
+    result = run_sendbot(sendbot_exe, ["eval", "--calibrate", "--subset", "carm-meaning,weather-worcester"],
+                         corpus.settings.data_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("threshold  refusal_recall  false_refusals")
+    # the CARM question is answered with its fact; the weather one has the weaker evidence: the two are apart
+    assert ("what no threshold can change: never refusing, the answers hold 1.000 of the expected facts and the top 5 "
+            "passages 1.000; the evidence ranks an answerable question above an unanswerable one 1.000 of the time"
+            in " ".join(result.stdout.split()))

@@ -9,7 +9,7 @@ from evals.metrics import (fact_recall, grounding, hit_at_k, percentile, recipro
                            supports)
 from dataclasses import replace
 
-from evals.runner import SystemRun, QuestionResult, evidence_bands, judge
+from evals.runner import SystemRun, QuestionResult, evidence_bands, evidence_separation, judge
 from sendbot.core.models import Answer, AnswerSentence, Citation, DirectAnswer
 
 DOCUMENT = (
@@ -178,3 +178,16 @@ def test_direct_answers_are_counted_with_how_often_they_state_an_expected_fact()
     assert stated not in right.failures and stated in wrong.failures
     summary = SystemRun("t", [right, wrong, answered(UNANSWERABLE, "2022"), answered(ANSWERABLE, None)], 5).summary()
     assert summary["direct_answers"] == 3 / 4 and summary["direct_answer_precision"] == 1 / 3
+
+
+def test_evidence_separation_is_the_share_of_answerable_unanswerable_pairs_the_evidence_orders_rightly():
+    def answered(golden: GoldenQuestion, evidence: float) -> QuestionResult:
+        return judge(golden, replace(_answer(golden.question, refused=False), evidence=evidence), [], 0.01, 5, DOCUMENTS)
+
+    apart = [answered(ANSWERABLE, 0.7), answered(ANSWERABLE, 0.6), answered(UNANSWERABLE, 0.5)]
+    assert evidence_separation(apart) == 1.0
+    # 0.7 is above all three unanswerable ones; 0.55 is below two and ties one (half): 3.5 of 6 pairs
+    mixed = [answered(ANSWERABLE, 0.7), answered(ANSWERABLE, 0.55), answered(UNANSWERABLE, 0.6),
+             answered(UNANSWERABLE, 0.65), answered(UNANSWERABLE, 0.55)]
+    assert evidence_separation(mixed) == pytest.approx((1 + 1 + 1 + 0 + 0 + 0.5) / 6)
+    assert evidence_separation(apart[:2]) is None  # nothing unanswerable to separate from
