@@ -517,8 +517,9 @@ def eval_command(ctx, k, subset, golden, baselines, gate, min_fact_recall, min_h
 
 
 def _print_calibration(run: SystemRun, points: list[ThresholdPoint], settings: Settings) -> None:
-    """`eval --calibrate`'s tables: refusal recall and false refusals at each threshold (for `min_evidence`), and how
-    often answers are right at each level of evidence (for `confident_evidence`)."""
+    """`eval --calibrate`'s tables: refusal recall and false refusals at each threshold (for `min_evidence`), what no
+    threshold can change (the facts a never-refusing run gets, how well the evidence separates answerable questions),
+    and how often answers are right at each level of evidence (for `confident_evidence`)."""
     from evals.runner import evidence_bands, evidence_separation
 
     best = max(points, key=lambda p: (p.balanced_accuracy, -p.false_refusal_rate))
