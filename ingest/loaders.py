@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sendbot.core.config import SUPPORTED_SUFFIXES
+from sendbot.core.dates import MONTH_NAMES
 from sendbot.core.models import Document, Page
 from sendbot.core.text import cap_long_words, normalise_text
 
@@ -402,15 +403,14 @@ def _first_line(text: str) -> str:
     return ""
 
 
-_MONTH_NAMES = "January February March April May June July August September October November December".split()
-_DATE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(_MONTH_NAMES) + r")\s+(\d{4})\b")
+_DATE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(MONTH_NAMES) + r")\s+(\d{4})\b")
 
 
 def _date_in(text: str) -> str:
     match = _DATE.search(text)
     if not match:
         return ""
-    return _iso_date(f"{match.group(3)}-{_MONTH_NAMES.index(match.group(2)) + 1:02d}-{int(match.group(1)):02d}")
+    return _iso_date(f"{match.group(3)}-{MONTH_NAMES.index(match.group(2)) + 1:02d}-{int(match.group(1)):02d}")
 
 
 def _iso_date(value: str) -> str:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from retrieve.spelling import Speller
+from sendbot.core.dates import MONTH_ABBREVIATIONS, MONTH_NAMES
 from sendbot.core.models import Query
 from sendbot.core.text import STOPWORDS
 
@@ -51,7 +52,7 @@ _QUESTION = re.compile(r"\?\s*$|^\W*(who|what|when|where|which|why|how|is|are|wa
 NUMBER_QUESTION = re.compile(r"\b(how many|how much|what number|what percentage|what proportion|how long|what share)\b", re.I)
 SHARE_QUESTION = re.compile(r"\b(percentage|proportion|per ?cent|share)\b", re.I)  # a number question wanting a share
 PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|per ?cent)")
-MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+MONTH = rf"(?:{'|'.join(MONTH_NAMES)})"
 # A number that may count or amount to something: not a year, a date ("6.02.23"), one with a leading zero (an area
 # code: "01905"), a day of a month ("8 February") or a span of days ("6 - 10 February 2023").
 _NUMBER = re.compile(r"(?<![\d.,/])\b(?!(?:19|20)\d\d\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|0\d{3})\d[\d,.]*(?![\d,.])"
@@ -64,7 +65,7 @@ _NOT_COUNTED_AFTER = re.compile(r"\b(?:appendix|annex|item|page|pages|section|pa
                                 r"|\b(?:19|20)\d\d\s*[-–]\s*$", re.I)
 # A month before a number makes it a date, not a count: the year of an action plan's "Feb 22 - Completed", the day of
 # "May 22".
-_MONTH_BEFORE = re.compile(rf"\b(?:{MONTH}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s*$")
+_MONTH_BEFORE = re.compile(rf"\b(?:{MONTH}|{'|'.join(MONTH_ABBREVIATIONS)})\.?\s*$")
 PHONE = re.compile(r"\b0\d{2,4}[ -]?\d{3}[ -]?\d{3,4}\b")  # a UK phone number ("01905 846009")
 _DATE_WORDS = re.compile(r"\b(what date|by when|what year|deadline|by what date)\b", re.I)
 _WHEN = re.compile(r"\bwhen\b", re.I)

@@ -26,6 +26,7 @@ from retrieve.query import (ANSWER_SHAPE_WORDS, CONTACT_QUESTION, DEFINITION_QUE
                             PERCENT, PERSON_QUESTION, PHONE, QUESTION_WORDS, RATING, RATING_QUESTION, SHARE_QUESTION,
                             asking_part, asks_for_date, counts_in, everyday_terms, glossary, spelled_out)
 from sendbot.core.config import Settings
+from sendbot.core.dates import MONTH_ABBREVIATIONS, MONTH_NAMES
 from sendbot.core.models import Chunk, Passage, Query, Reranked, ScoredSentence, UnitVectors
 from sendbot.core.text import content_words
 from sendbot.core.units import Unit, answer_units, answers_something, names_attachments
@@ -39,8 +40,7 @@ _FULL_DATE = re.compile(rf"\b\d{{1,2}}[./]\d{{1,2}}[./](?:19|20)\d\d\b"
                         rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\s+(?:19|20)\d\d\b")
 _CAPITALISED_PAIR = re.compile(r"\b(?=([A-Z][a-z]+)[ \n]+([A-Z][a-z]+)\b)")  # lookahead: overlapping pairs
 _WORD = re.compile(r"\b[A-Za-z][a-z]+\b")
-_MONTHS = frozenset("January February March April May June July August September October November December "
-                    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split())
+_MONTHS = frozenset(MONTH_NAMES + MONTH_ABBREVIATIONS)
 
 # A question's words that tell the asker's situation ("My son is 16 and wants to leave school.") count half as much
 # as those of the sentence that asks ("Is he allowed to?"): they set the scene, the answer need not repeat them.

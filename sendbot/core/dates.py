@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 MONTH_NAMES = tuple(calendar.month_name)[1:]
+MONTH_ABBREVIATIONS = tuple(name[:3] for name in MONTH_NAMES) + ("Sept",)  # "Jan" ... "Dec", and "Sept"
 _MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, start=1)} | {
     name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)
 } | {"sept": 9}
